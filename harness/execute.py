@@ -1,0 +1,163 @@
+"""Run one Job on one device and record the Run.
+
+Phases: resolve artifacts -> push (skipping what the device has, by hash) -> one invocation per
+measured phase -> parse -> analyze -> store. Each phase's start and end are taken on the
+device's clock. The run row is written first and results are committed after every invocation,
+so a failure at any point leaves a `failed` run with its reason and everything measured so far.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .artifacts import RunnerRegistry, artifact_for, host_abi, place
+from .config import DeviceConfig
+from .job import BadInput, Job
+from .results import ParseError, Result
+from .runners import get_runner
+from .transports import CommandTimeout, DeviceUnavailable, TransportError, open_transport
+
+STDERR_TAIL = 2000
+
+
+@dataclass
+class Outcome:
+    run_id: int
+    status: str
+    reason: str | None = None
+    error: str | None = None
+    results: list[Result] = field(default_factory=list)
+    bytes_pushed: int = 0
+
+
+def _quantization(results: list[Result]) -> str | None:
+    """llama-bench names models like 'llama 60M Q4_0': the type after the size is the quant."""
+    for r in results:
+        m = re.match(r"^\S+\s+[\d.?]+[KMBT]?\s+(.+)$", str(r.case.get("model", "")))
+        if m:
+            return m.group(1).strip()
+    return None
+
+
+def add_bandwidth(results: list[Result], peak_gbps: float | None) -> None:
+    """Decode reads every weight once per token: bytes x tokens/s is the achieved bandwidth."""
+    for r in results:
+        tps = r.metrics.get("decode_tokens_per_s")
+        size = r.case.get("model_size_bytes")
+        if tps and size:
+            bw = float(size) * tps / 1e9
+            r.metrics["bandwidth_gbps"] = bw
+            if peak_gbps:
+                r.metrics["bandwidth_utilization"] = bw / peak_gbps
+
+
+def resolve(job: Job, device: DeviceConfig, registry: RunnerRegistry):
+    """Check everything that can be checked on the host, before any device is touched."""
+    runner = get_runner(job.runner)
+    model = Path(job.model).expanduser()
+    if not model.is_file():
+        raise BadInput(f"--model {job.model}: no such file")
+    try:
+        fmt = runner.check_model(model)
+    except OSError as exc:
+        raise BadInput(f"--model {job.model}: cannot read: {exc.strerror}") from None
+    abi = device.abi or (host_abi() if device.transport == "local" else None)
+    binary = registry.find(runner.name, abi) if abi else None
+    if binary is None:
+        known = ", ".join(f"{b.runner}/{b.abi}" for b in registry.list()) or "none"
+        raise BadInput(f"no {runner.name} binary registered for ABI {abi} "
+                       f"(`bench runners add {runner.name} --abi {abi} PATH`; registered: {known})")
+    return runner, model, fmt, binary
+
+
+def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry | None = None,
+            on_phase: Callable[[str], None] | None = None) -> Outcome:
+    from results_db import store
+    from results_db.models import Run
+
+    registry = registry or RunnerRegistry()
+    notify = on_phase or (lambda _p: None)
+    runner, model_path, fmt, binary = resolve(job, device, registry)
+    model_art = artifact_for(model_path)
+
+    with sessions() as s:
+        dev = store.get_or_create_device(s, device.name, device.transport, device.abi,
+                                         device.soc, device.model_dump(exclude_none=True))
+        art = store.get_or_create_artifact(s, model_art.sha256, kind="model",
+                                           name=model_path.name, format=fmt,
+                                           size_bytes=model_art.size)
+        run = Run(device=dev, model=art, runner=runner.name, job=job.model_dump(),
+                  harness_version=__version__, status="running")
+        s.add(run)
+        s.commit()
+        outcome = Outcome(run.id, "running")
+        phases: list[dict] = []
+        transport = None
+
+        def fail(reason: str, error: str) -> Outcome:
+            outcome.status, outcome.reason, outcome.error = "failed", reason, error
+            return outcome
+
+        try:
+            notify("connect")
+            transport = open_transport(device)
+            workdir = device.resolved_workdir()
+            t0 = transport.device_time()
+            notify("push")
+            files = [model_art] + [artifact_for(registry.file(x["sha256"], x["name"]), "lib")
+                                   for x in binary.libs]
+            bin_art = artifact_for(registry.file(binary.sha256, binary.name), "runner")
+            remote_model, _ = place(transport, workdir, model_art)
+            remote_bin, _ = place(transport, workdir, bin_art)
+            lib_dirs = sorted({place(transport, workdir, a)[0].rsplit("/", 1)[0]
+                               for a in files[1:]})
+            phases.append({"phase": "push", "start": t0, "end": transport.device_time()})
+            env = {"LD_LIBRARY_PATH": ":".join(lib_dirs)} if lib_dirs else {}
+            for inv in runner.invocations(device, job, remote_bin, remote_model):
+                notify(inv.phase)
+                start = transport.device_time()
+                res = transport.run(inv.argv, timeout=job.timeout_s, env={**env, **inv.env})
+                phases.append({"phase": inv.phase, "start": start,
+                               "end": transport.device_time()})
+                if res.exit_code != 0:
+                    tail = res.stderr.strip()[-STDERR_TAIL:]
+                    fail("runner_exit", f"{runner.binary} ({inv.phase}) exited with code "
+                         f"{res.exit_code}: {tail}")
+                    break
+                try:
+                    rows = runner.parse(res.stdout, res.stderr)
+                except ParseError as exc:
+                    fail("parse_error", f"{inv.phase}: {exc}")
+                    break
+                for r in rows:
+                    r.case.setdefault("phase", inv.phase)
+                add_bandwidth(rows, device.memory_bandwidth_gbps)
+                outcome.results += rows
+                store.add_results(s, run, rows)
+                run.phases = list(phases)
+                s.commit()
+        except CommandTimeout as exc:
+            fail("timeout", str(exc))
+        except DeviceUnavailable as exc:
+            fail("device_lost", str(exc))
+        except TransportError as exc:
+            fail("transport_error", str(exc))
+        except KeyboardInterrupt:
+            fail("interrupted", "interrupted by the user")
+            raise
+        finally:
+            if transport is not None:
+                outcome.bytes_pushed = transport.bytes_sent
+                transport.close()
+            if outcome.status == "running":
+                outcome.status = "ok"
+            art.quantization = art.quantization or _quantization(outcome.results)
+            run.phases = phases
+            run.bytes_pushed = outcome.bytes_pushed
+            store.finish(run, outcome.status, outcome.reason, outcome.error)
+            s.commit()
+    return outcome

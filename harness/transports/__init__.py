@@ -1,0 +1,30 @@
+"""Transport plug-ins, registered in one place: adding one is adding a module and a line here."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .base import (CommandResult, CommandTimeout, DeviceUnavailable, Transport, TransferError,
+                   TransportError)
+
+__all__ = ["open_transport", "KNOWN", "CommandResult", "CommandTimeout", "DeviceUnavailable",
+           "Transport", "TransferError", "TransportError"]
+
+
+def _local(device) -> Transport:
+    from .local import LocalTransport
+    return LocalTransport()
+
+
+KNOWN: dict[str, Callable] = {"local": _local}
+
+
+def open_transport(device) -> Transport:
+    """Open the transport a device config names."""
+    try:
+        factory = KNOWN[device.transport]
+    except KeyError:
+        raise DeviceUnavailable(
+            f"device {device.name}: transport {device.transport!r} is not available here "
+            f"(known: {', '.join(sorted(KNOWN))})") from None
+    return factory(device)

@@ -1,0 +1,1 @@
+"""Results storage: SQLAlchemy 2 models, engine/session, Alembic migrations, pandas reads."""
