@@ -226,7 +226,8 @@ def _md_cells(line: str) -> list[str] | None:
 
 
 def _is_md_header(cells: list[str]) -> bool:
-    return "test" in cells and "t/s" in cells
+    # MNN's llm_bench prints a look-alike table; its "modelSize" column tells it apart
+    return "test" in cells and "t/s" in cells and "modelSize" not in cells
 
 
 def _md_row(header: list[str], cells: list[str]) -> Result | None:
