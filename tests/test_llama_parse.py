@@ -316,3 +316,23 @@ def test_random_slices_only_parse_error(path: Path, data: st.DataObject) -> None
     if got is not None and start == 0:
         full = parse(text)
         assert all(_is_part_of(r, full) for r in got)
+
+
+def test_old_timings_without_tokens_per_second() -> None:
+    text = ("llama_print_timings:        load time =   134.84 ms\n"
+            "llama_print_timings: prompt eval time =   925.78 ms /    24 tokens (   38.57 ms per token)\n"
+            "llama_print_timings:        eval time =  4178.32 ms /    31 runs   (  134.78 ms per token)\n"
+            "llama_model_loader: loaded meta data with 19 key-value pairs and 291 tensors from "
+            "models/7B/ggml-model-q4_0.gguf (version GGUF V2)\n")
+    [r] = parse(text)
+    assert r.case == {"source": "llama_timings", "model": "ggml-model-q4_0.gguf"}
+    assert r.metrics["prefill_tokens_per_s"] == 24 * 1000.0 / 925.78
+    assert r.metrics["decode_ms_per_token"] == 134.78 and r.metrics["init_ms"] == 134.84
+
+
+def test_mixed_stdout_table_and_stderr_timings() -> None:
+    table = _text(SAMPLES / "llama_bench" / "radxa_dragon_q8b_cpu_md_pg.txt")
+    timings = _text(SAMPLES / "llama_timings" / "mobilevlm_llava_cli_snapdragon888_android.txt")
+    results = parse(table, timings)
+    assert len(results) == 5 and results[-1].case["source"] == "llama_timings"
+    assert parse(table + timings) == results

@@ -498,13 +498,16 @@ def _timing_metrics(entries: dict[str, re.Match[str]]) -> dict[str, float]:
 
 def _parse_timings(lines: list[str]) -> list[Result]:
     """`llama_print_timings:` / `llama_perf_context_print:` blocks; a line name seen twice
-    starts a new block."""
+    starts a new block. Tokens/s is read from the line, or computed from `ms / N tokens` on
+    builds that print only "ms per token"."""
     blocks: list[dict[str, re.Match[str]]] = []
     current: dict[str, re.Match[str]] = {}
-    for line in lines:
+    for i, line in enumerate(lines):
         m = _TIMING_RE.search(line)
         if not m:
             continue
+        if i == len(lines) - 1 and m["count"] and m["tps"] is None:
+            continue  # unterminated last line, maybe cut before its "(... per second)" part
         name = "sample time" if m["name"] == "sampling time" else m["name"]
         if name in current:
             blocks.append(current)
