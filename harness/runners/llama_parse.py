@@ -166,7 +166,7 @@ def test_name(n_prompt: int, n_gen: int, n_depth: int = 0, gen_after_prompt: boo
 
 
 def _parse_test(label: str) -> tuple[int, int, int, bool] | None:
-    """'pp 512' / 'pp4096+tg128' / 'tg128@pp512' / 'pp512 @ d1024' -> (n_prompt, n_gen, depth, gp)."""
+    """'pp 512' / 'pp4096+tg128' / 'tg128@pp512' / 'pp512 @ d1024' -> (prompt, gen, depth, gp)."""
     m = _TEST_RE.match(label.strip())
     if not m:
         return None
