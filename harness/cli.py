@@ -168,9 +168,12 @@ def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry,
 @click.pass_obj
 def runs(obj: Ctx, device, runner, limit, as_json) -> None:
     """Stored runs, newest first."""
-    from results_db.store import list_runs
-    with obj.sessions()() as s:
-        rows = list_runs(s, device, runner, limit)
+    from results_db import fast
+    rows = fast.list_runs(obj.url(), device, runner, limit)
+    if rows is None:
+        from results_db.store import list_runs
+        with obj.sessions()() as s:
+            rows = list_runs(s, device, runner, limit)
     if as_json:
         return emit_json({"runs": rows})
     from rich.table import Table

@@ -103,3 +103,22 @@ def test_migrations_match_models(tmp_path):
     upgrade(url)
     with make_engine(url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_fast_runs_listing_matches_sqlalchemy(env, registered, tiny_model):
+    bench("run", "--device", "local", "--runner", "llama.cpp", "--model", str(tiny_model),
+          "--param", "p=16", "--param", "n=4", "--repetitions", "1")
+    bench("run", "--device", "nope", "--runner", "llama.cpp", "--model", str(tiny_model),
+          check=2)
+    from results_db import fast
+    from results_db.engine import open_db
+    from results_db.store import list_runs
+    url = env["BENCH_DB"]
+    quick = fast.list_runs(url, None, None, 10)
+    with open_db(url)() as s:
+        slow = list_runs(s, None, None, 10)
+    assert quick is not None and len(quick) == 1
+    assert [{k: v for k, v in r.items() if k != "started_at"} for r in quick] == \
+        [{k: v for k, v in r.items() if k != "started_at"} for r in slow]
+    assert quick[0]["started_at"][:19] == slow[0]["started_at"][:19]
+    assert fast.list_runs("postgresql://x/y", None, None, 10) is None
