@@ -145,9 +145,8 @@ def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry,
     job = Job(device=device, runner=runner, model=model, params=_parse_params(params),
               repetitions=repetitions, warmup=warmup, telemetry=telemetry, timeout_s=timeout_s)
     sessions = obj.sessions()
-    err = click.get_text_stream("stderr")
     outcome = execute(job, devs[device], sessions,
-                      on_phase=None if as_json else lambda p: err.write(f"  {p}...\n"))
+                      on_phase=None if as_json else lambda p: click.echo(f"  {p}...", err=True))
     with sessions() as s:
         data = run_dict(load_run(s, outcome.run_id))
     if as_json:
