@@ -6,7 +6,8 @@ bench run --device local --runner llama.cpp --model m.gguf --param p=512 --param
 
 Prompt processing and generation run as separate invocations (`-p P -n 0`, then `-p 0 -n N`)
 so each phase has its own start/end on the device clock; `-pg` adds a combined test. Output is
-`-o jsonl`, which carries llama-bench's per-repetition `samples_ts`. Options: llama.cpp
+`-o jsonl` (`--warmup 0` adds `--no-warmup`; otherwise llama-bench's own single
+warm-up pass runs), which carries llama-bench's per-repetition `samples_ts`. Options: llama.cpp
 `tools/llama-bench/README.md`.
 """
 
@@ -48,6 +49,8 @@ class LlamaCpp:
             raise BadInput(f"--param {unknown[0]}: not a llama.cpp parameter "
                            f"(known: {', '.join(sorted(set(FLAGS) | PHASE_PARAMS))})")
         common = [binary, "-m", model, "-r", str(job.repetitions), "-o", "jsonl"]
+        if job.warmup == 0:  # llama-bench runs one warm-up pass per test unless told not to
+            common.append("--no-warmup")
         for key, value in job.params.items():
             if key in FLAGS:
                 common += [FLAGS[key], str(value)]
