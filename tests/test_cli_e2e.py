@@ -122,3 +122,15 @@ def test_fast_runs_listing_matches_sqlalchemy(env, registered, tiny_model):
         [{k: v for k, v in r.items() if k != "started_at"} for r in slow]
     assert quick[0]["started_at"][:19] == slow[0]["started_at"][:19]
     assert fast.list_runs("postgresql://x/y", None, None, 10) is None
+
+
+def test_runners_list_and_db_upgrade(env, registered, tmp_path):
+    import os
+    rows = bench_json("runners", "list")["runners"]
+    assert [(r["runner"], r["abi"], r["name"]) for r in rows] == \
+        [("llama.cpp", f"linux-{os.uname().machine}", registered.name)]
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert bench("--db", url, "db", "upgrade").stdout.strip() == f"{url}: at head"
+    import sqlite3
+    con = sqlite3.connect(tmp_path / "new.db")
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
