@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 # The host's llama-bench: built once from the pinned llama-cpp-python sdist, cached by version.
 setup: $(STAMP)
+	@bash scripts/system_deps.sh
 	@PIP=$(BIN)/pip bash scripts/build_llama_bench.sh > $(VENV)/llama-bench.path
 	@$(BIN)/bench runners add llama.cpp --abi linux-$$(uname -m) "$$(tail -1 $(VENV)/llama-bench.path)"
 

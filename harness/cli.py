@@ -7,64 +7,14 @@ them so `bench --help` starts fast. Exit codes: 0 ok, 1 benchmark failure, 2 bad
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
-
-
-class Ctx:
-    def __init__(self, db: str | None, config_dir: str):
-        self.db_url = db
-        self.config_dir = Path(config_dir)
-
-    def url(self) -> str:
-        from .paths import default_db_url
-        return self.db_url or default_db_url()
-
-    def sessions(self):
-        from results_db.engine import open_db
-        return open_db(self.url())
-
-    def devices(self):
-        from .config import load_devices
-        return load_devices(self.config_dir)
-
-
-def die(msg: str, code: int = EXIT_BAD_INPUT) -> None:
-    click.echo(f"error: {msg}", err=True)
-    sys.exit(code)
-
-
-def emit_json(data) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
-
-
-def _console():
-    from rich.console import Console
-    return Console()
-
-
-def _guard(fn):
-    """Turn the library's typed errors into the CLI contract's exit codes, one line each."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*a, **kw):
-        from .config import ConfigError
-        from .job import BadInput
-        from .results import ParseError
-        from .transports import DeviceUnavailable
-        try:
-            return fn(*a, **kw)
-        except (BadInput, ConfigError, ParseError) as exc:
-            die(str(exc), EXIT_BAD_INPUT)
-        except DeviceUnavailable as exc:
-            die(str(exc), EXIT_UNAVAILABLE)
-    return wrapper
+from .clikit import EXIT_FAIL, EXIT_UNAVAILABLE, Ctx, die, emit_json
+from .clikit import console as _console
+from .clikit import guard as _guard
 
 
 @click.group()
@@ -386,6 +336,9 @@ def db_upgrade(obj: Ctx) -> None:
     from results_db.engine import upgrade
     upgrade(obj.url())
     click.echo(f"{obj.url()}: at head")
+
+
+# Command modules of other areas attach here, one line each: main.add_command(...)
 
 
 if __name__ == "__main__":
