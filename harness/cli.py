@@ -245,7 +245,10 @@ def runners_list(as_json: bool) -> None:
 def runners_add(runner: str, path: str, abi: str, libs: tuple[str, ...]) -> None:
     from .artifacts import RunnerRegistry
     from .runners import get_runner
+    from .runners.formats import check_binary_abi
     r = get_runner(runner)
+    for f in (path, *libs):  # an aarch64 build registered as x86_64 fails here, not on device
+        check_binary_abi(Path(f), abi)
     entry = RunnerRegistry().add(r.name, abi, Path(path), [Path(p) for p in libs])
     click.echo(f"registered {r.name} for {abi}: {entry.name} ({entry.sha256[:12]})")
 

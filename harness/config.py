@@ -37,6 +37,7 @@ class DeviceConfig(BaseModel):
     telemetry: dict[str, Any] = Field(default_factory=dict)
     conditioning: dict[str, Any] = Field(default_factory=dict)
     affinity: str | None = None
+    python: str | None = None  # host runners' interpreter (default: ours on local, else python3)
 
     def resolved_workdir(self) -> str:
         return os.path.expanduser(self.workdir) if self.transport == "local" else self.workdir

@@ -19,6 +19,8 @@ from .config import DeviceConfig
 from .job import BadInput, Job
 from .results import ParseError, Result
 from .runners import get_runner
+from .runners.formats import abi_mismatch
+from .runners.host import HostScript, host_runner_for
 from .transports import CommandTimeout, DeviceUnavailable, TransportError, open_transport
 
 STDERR_TAIL = 2000
@@ -67,10 +69,25 @@ def resolve(job: Job, device: DeviceConfig, registry: RunnerRegistry):
         raise BadInput(f"--model {job.model}: cannot read: {exc.strerror}") from None
     abi = device.abi or (host_abi() if device.transport == "local" else None)
     binary = registry.find(runner.name, abi) if abi else None
-    if binary is None:
+    host = host_runner_for(runner, device) if binary is None else None
+    if host is not None:  # no native build for this ABI: the framework's Python wheel
+        runner, binary = host, HostScript(runner.name, abi)
+    elif binary is None:
+        others = ", ".join(b.abi for b in registry.list() if b.runner == runner.name)
         known = ", ".join(f"{b.runner}/{b.abi}" for b in registry.list()) or "none"
-        raise BadInput(f"no {runner.name} binary registered for ABI {abi} "
-                       f"(`bench runners add {runner.name} --abi {abi} PATH`; registered: {known})")
+        raise BadInput(f"no {runner.name} binary registered for ABI {abi} of device "
+                       f"{device.name}" + (f" (only for {others})" if others else "") +
+                       f" (`bench runners add {runner.name} --abi {abi} PATH`; registered: {known})")
+    else:
+        path = registry.file(binary.sha256, binary.name)
+        if not path.is_file():
+            raise BadInput(f"{runner.name}/{abi}: registered binary {path} is missing "
+                           f"(`bench runners add {runner.name} --abi {abi} PATH` again)")
+        actual = abi_mismatch(path, abi)
+        if actual:
+            raise BadInput(f"{runner.name} binary {binary.name} registered for {abi} is an ELF "
+                           f"binary for {actual}, but device {device.name} is {abi}")
+    runner.invocations(device, job, binary.name, str(model))  # bad --param: before any push
     return runner, model, fmt, binary
 
 
@@ -90,8 +107,10 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
         art = store.get_or_create_artifact(s, model_art.sha256, kind="model",
                                            name=model_path.name, format=fmt,
                                            size_bytes=model_art.size)
-        run = Run(device=dev, model=art, runner=runner.name, job=job.model_dump(),
-                  harness_version=__version__, status="running")
+        mode = "host" if isinstance(binary, HostScript) else "native"
+        run = Run(device=dev, model=art, runner=runner.name, status="running",
+                  job={**job.model_dump(), "runner_mode": mode, "runner_binary": binary.name},
+                  harness_version=__version__)
         s.add(run)
         s.commit()
         outcome = Outcome(run.id, "running")
@@ -110,14 +129,22 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
             notify("push")
             files = [model_art] + [artifact_for(registry.file(x["sha256"], x["name"]), "lib")
                                    for x in binary.libs]
-            bin_art = artifact_for(registry.file(binary.sha256, binary.name), "runner")
+            bin_path = binary.path if mode == "host" else registry.file(binary.sha256,
+                                                                        binary.name)
+            bin_art = artifact_for(bin_path, "runner")
             remote_model, _ = place(transport, workdir, model_art)
             remote_bin, _ = place(transport, workdir, bin_art)
             lib_dirs = sorted({place(transport, workdir, a)[0].rsplit("/", 1)[0]
                                for a in files[1:]})
+            extra = {}  # files the model needs beside it (ncnn: its .bin), by role
+            if hasattr(runner, "companions"):
+                extra = {role: place(transport, workdir, artifact_for(p))[0]
+                         for role, p in runner.companions(model_path, fmt).items()}
             phases.append({"phase": "push", "start": t0, "end": transport.device_time()})
             env = {"LD_LIBRARY_PATH": ":".join(lib_dirs)} if lib_dirs else {}
-            for inv in runner.invocations(device, job, remote_bin, remote_model):
+            invocations = (runner.invocations(device, job, remote_bin, remote_model, files=extra)
+                           if extra else runner.invocations(device, job, remote_bin, remote_model))
+            for inv in invocations:
                 notify(inv.phase)
                 start = transport.device_time()
                 res = transport.run(inv.argv, timeout=job.timeout_s, env={**env, **inv.env})
@@ -156,6 +183,9 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
             if outcome.status == "running":
                 outcome.status = "ok"
             art.quantization = art.quantization or _quantization(outcome.results)
+            versions = {str(r.case["framework_version"]) for r in outcome.results
+                        if r.case.get("framework_version")}
+            run.runner_version = run.runner_version or (", ".join(sorted(versions)) or None)
             run.phases = phases
             run.bytes_pushed = outcome.bytes_pushed
             store.finish(run, outcome.status, outcome.reason, outcome.error)

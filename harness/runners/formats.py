@@ -243,11 +243,19 @@ def arch_abi(arch: str, like: str) -> str:
     return f"linux-{arch}"
 
 
-def check_binary_abi(path: Path, abi: str, what: str = "registered for") -> None:
-    """Raise BadInput if an ELF binary's machine does not match `abi`; scripts are skipped."""
+def abi_mismatch(path: Path, abi: str) -> str | None:
+    """The ABI an ELF binary is really for (named like `abi`), if it is not `abi`; None when
+    it matches, is not ELF (a script) or `abi` is not understood."""
     arch = elf_abi(Path(path))
     want = abi_arch(abi)
     if arch is None or want is None or arch == want:
-        return
-    raise BadInput(f"{path}: an ELF binary for {arch_abi(arch, abi)} ({arch}), {what} {abi} "
-                   f"({want}): use `--abi {arch_abi(arch, abi)}` or a build for {abi}")
+        return None
+    return arch_abi(arch, abi)
+
+
+def check_binary_abi(path: Path, abi: str) -> None:
+    """`bench runners add`: refuse an ELF binary whose machine does not match `--abi`."""
+    actual = abi_mismatch(path, abi)
+    if actual:
+        raise BadInput(f"{path}: an ELF binary for {actual}, not for --abi {abi} "
+                       f"(use --abi {actual}, or a build for {abi})")
