@@ -13,9 +13,14 @@ class Result:
     case: dict[str, Any]
     metrics: dict[str, float]
     samples: dict[str, list[float]] = field(default_factory=dict)
+    # what the parser noticed but could still read around, e.g. output cut off mid-line
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"case": dict(self.case), "metrics": dict(self.metrics)}
+        out: dict[str, Any] = {"case": dict(self.case), "metrics": dict(self.metrics)}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
 
 
 class ParseError(ValueError):
