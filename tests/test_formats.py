@@ -134,3 +134,11 @@ def test_check_binary_abi(tmp_path):
     script = tmp_path / "run.py"
     script.write_text("print('hi')\n")
     F.check_binary_abi(script, "linux-aarch64")
+
+
+def test_binary_ncnn_param_is_named_and_refused(tmp_path):
+    binparam = tmp_path / "m.param.bin"
+    binparam.write_bytes(struct.pack("<iii", 7767517, 1, 1) + bytes(32))
+    with pytest.raises(BadInput, match="an ncnn binary .param.bin file .*; ncnn expects an ncnn "
+                                       ".param text file"):
+        F.expect_format(binparam, "ncnn")

@@ -44,7 +44,7 @@ EXPECTED = {
 WHAT = {
     "tflite": "a TFLite flatbuffer",
     "ncnn": "an ncnn .param file",
-    "ncnn-bin": "an ncnn binary .param file",
+    "ncnn-bin": "an ncnn binary .param.bin file (ncnn2mem output)",
     "mnn": "an MNN model",
     "gguf": "a GGUF file",
     "onnx": "an ONNX model",
@@ -167,8 +167,7 @@ def expect_format(path: Path, fmt: str, runner: str | None = None) -> str:
         raise ValueError(f"unknown model format {fmt!r}")
     path = Path(path)
     found = sniff(path)
-    ok = found == fmt or (fmt == "ncnn" and found == "ncnn-bin")
-    if not ok:
+    if found != fmt:
         raise BadInput(f"{path}: {describe(path, found)}; {runner or fmt} expects "
                        f"{EXPECTED[fmt]}")
     if fmt == "ncnn":
@@ -180,12 +179,8 @@ def expect_format(path: Path, fmt: str, runner: str | None = None) -> str:
 
 
 def ncnn_weights(param: Path) -> Path:
-    """`model.param` -> `model.bin` (`model.param.bin` -> `model.bin` too)."""
-    name = param.name
-    for suffix in (".param.bin", ".param"):
-        if name.endswith(suffix):
-            return param.with_name(name[: -len(suffix)] + ".bin")
-    return param.with_suffix(".bin")
+    """`model.param` -> `model.bin`."""
+    return param.with_name(param.name.removesuffix(".param") + ".bin")
 
 
 def companions(model: Path, fmt: str) -> dict[str, Path]:
