@@ -56,7 +56,8 @@ def test_unknown_device_and_runner_list_known(env, tiny_model):
     assert "unknown device 'nope' (known: local)" in p.stderr and "Traceback" not in p.stderr
     p = bench("run", "--device", "local", "--runner", "nope", "--model", str(tiny_model),
               check=2)
-    assert "unknown runner 'nope' (known: llama.cpp)" in p.stderr
+    assert ("unknown runner 'nope' (known: axera, llama.cpp, mlc, mnn, ncnn, rknn, tflite)"
+            in p.stderr)
 
 
 def test_missing_model_and_wrong_format(env, tmp_path, registered):

@@ -7,12 +7,18 @@ from .base import Invocation, Runner
 
 
 def _registry() -> dict[str, Runner]:
+    from .axera import Axera
     from .llama_cpp import LlamaCpp
+    from .mlc import Mlc
+    from .mnn import Mnn
+    from .ncnn import Ncnn
+    from .rknn import Rknn
+    from .tflite import TFLite
 
-    return {r.name: r for r in (LlamaCpp(),)}
+    return {r.name: r for r in (LlamaCpp(), TFLite(), Ncnn(), Mnn(), Mlc(), Rknn(), Axera())}
 
 
-KNOWN_NAMES = ("llama.cpp",)
+KNOWN_NAMES = ("llama.cpp", "tflite", "ncnn", "mnn", "mlc", "rknn", "axera")
 
 
 def get_runner(name: str) -> Runner:
