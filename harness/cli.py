@@ -164,18 +164,33 @@ def show(obj: Ctx, run_id: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @_guard
 def parse(runner: str, file: str, as_json: bool) -> None:
-    """Parse a saved runner output."""
+    """Parse a saved runner output (RUNNER `auto`: recognize the tool from the text)."""
     from .job import BadInput
-    from .runners import get_runner
-    r = get_runner(runner)
+    from .results import ParseError
+    from .runners import KNOWN_NAMES, get_runner
+    from .runners.detect import detect
     try:
         text = Path(file).read_text(errors="replace")
     except OSError as exc:
         raise BadInput(f"{file}: cannot read: {exc.strerror}") from None
-    results = [x.to_dict() for x in r.parse(text, "")]
+    if runner == "auto":
+        found = detect(text)
+        if found is None:
+            raise BadInput(f"{file}: no known runner output recognized "
+                           f"(known: {', '.join(KNOWN_NAMES)})")
+        runner = found
+    r = get_runner(runner)
+    try:
+        rows = r.parse(text, "")
+    except ParseError as exc:
+        raise ParseError(f"{file}: {exc}") from None
+    results = [x.to_dict() for x in rows]
     if as_json:
         return emit_json({"runner": r.name, "results": results})
     _console().print(_results_table(results, f"{file} ({r.name})"))
+    for row in rows:
+        for warning in row.warnings:
+            click.echo(f"warning: {warning}", err=True)
 
 
 @main.command("import")
