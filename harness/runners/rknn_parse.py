@@ -237,7 +237,7 @@ def _parse_text(text: str) -> tuple[list[Result], list[str]]:
         if warm:
             metrics["warmup_avg_ms"] = statistics.fmean(warm)
         samples = {"latency_ms": perf, **({"warmup_ms": warm} if warm else {})}
-        results.append(Result(case={**case, "source": "rknn_benchmark", "runs": len(perf)},
+        results.append(Result(case={**case, "source": "rknn_benchmark"},
                               metrics={**metrics, **mem}, samples=samples))
         if not perf_closed:
             warnings.append("RKNN perf loop not followed by its summary (output cut off?)")
@@ -250,13 +250,13 @@ def _parse_text(text: str) -> tuple[list[Result], list[str]]:
         if not detail:
             warnings.append("RKNN perf detail table has no 'Total Operator Elapsed' line "
                             "(output cut off?)")
-        results.append(Result(case={**case, "source": "perf_detail", "n_layers": len(layers)},
+        results.append(Result(case={**case, "source": "perf_detail"},
                               metrics=dict(detail), samples={"layer_time_us": layers}))
     results += [Result(case={**case, **r.case}, metrics=r.metrics) for r in rank_rows]
     if mem:
         results.append(Result(case={**case, "source": "eval_memory"}, metrics=mem))
     if forward:
-        results.append(Result(case={**case, "source": "rknnlite", "runs": len(forward)},
+        results.append(Result(case={**case, "source": "rknnlite"},
                               metrics=_summary(forward, "latency"),
                               samples={"latency_ms": forward}))
     if go:
