@@ -116,3 +116,37 @@ def test_stderr_is_read_too() -> None:
 def test_nothing_recognizable_is_parse_error(junk: str) -> None:
     with pytest.raises(ParseError, match="benchmark_model"):
         parse(junk)
+
+
+# --------------------------------------------------------------------------- a live LiteRT tool
+
+
+def test_litert_benchmark_real_run(tmp_path: Path) -> None:
+    """The ai-edge-litert wheel's own benchmark tool on a real model: what the parser reads
+    from its text equals the tool's --result_json."""
+    import json
+    import subprocess
+    import sys
+
+    from harness.models import tiny
+    from harness.runners.detect import detect
+
+    model = tiny.tflite_mlp(tmp_path / "mlp.tflite")
+    out_json = tmp_path / "r.json"
+    p = subprocess.run([sys.executable, "-m", "ai_edge_litert.tools.benchmark_litert_model",
+                        f"--model={model}", "--num_runs=7", "--warmup_runs=2", "--num_threads=2",
+                        f"--result_json={out_json}"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    (row,) = parse(p.stdout, p.stderr)
+    ref = json.loads(out_json.read_text())
+    lat = ref["latency"]
+    assert row.case == {"model": "mlp.tflite", "accelerators": " | ".join(ref["accelerators"]),
+                        "threads": 2, "fully_accelerated": ref["fully_accelerated"],
+                        "warmup_runs": 2, "runs": 7}
+    m = row.metrics
+    assert (m["init_ms"], m["first_inference_ms"], m["warmup_avg_ms"]) == (
+        lat["init_ms"], lat["warmup_first_ms"], lat["warmup_avg_ms"])
+    for key in ("avg", "min", "max", "median", "std", "p5", "p95"):
+        assert m[f"latency_{key}_ms"] == lat[f"{key}_ms"], key
+    assert m["model_size_mb"] == ref["model_size_mb"]
+    assert detect(p.stdout) == "tflite"

@@ -15,7 +15,10 @@ samples:
   `Overall peak memory footprint (MB) via periodic monitoring: X` (newer);
 - `--enable_op_profiling` tables: the "Summary by node type" table of each profiling section
   becomes one row per node type;
-- lines may carry an `INFO: ` prefix and indentation (LiteRT logging, pasted docs).
+- lines may carry an `INFO: ` prefix and indentation (LiteRT logging, pasted docs);
+- `litert-benchmark` (the ai-edge-litert wheel's `benchmark_litert_model.py`): a
+  "BENCHMARK RESULTS" block in ms (`Model initialization`, `Warmup (first|avg)`,
+  `Inference (avg|min|max|median|std|p5|p95)`, `Throughput`) and its log lines on stderr.
 
 Microseconds in the tool become milliseconds in our metrics. The first row is the benchmark
 summary; op-profiling rows follow it.
@@ -34,7 +37,22 @@ __all__ = ["parse", "EXPECTED_FORMATS"]
 EXPECTED_FORMATS = ("TFLite/LiteRT benchmark_model output (Inference timings in us / count=... "
                     "stats lines / Average inference timings)")
 
-_PREFIX = re.compile(r"^\s*(?:INFO:\s*|I\s+tflite\s*[:\]]\s*)?")
+_PREFIX = re.compile(r"^\s*(?:INFO:\s*|I\s+tflite\s*[:\]]\s*|"
+                     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+ benchmark_litert_model:\s*)?")
+# litert-benchmark (ai-edge-litert `ai_edge_litert/tools/benchmark_litert_model.py`)
+_LITERT_TITLE = re.compile(r"^BENCHMARK RESULTS$")
+_LITERT_LINE = re.compile(rf"^(Model initialization|Warmup \(first\)|Warmup \(avg\)|"
+                          rf"Inference \((?:avg|min|max|median|std|p5|p95)\)):\s*({NUM}) ms"
+                          rf"(?: \((\d+) runs\))?$")
+_LITERT_METRICS = {"Model initialization": "init_ms", "Warmup (first)": "first_inference_ms",
+                   "Warmup (avg)": "warmup_avg_ms", "Inference (avg)": "latency_avg_ms",
+                   "Inference (min)": "latency_min_ms", "Inference (max)": "latency_max_ms",
+                   "Inference (median)": "latency_median_ms", "Inference (std)": "latency_std_ms",
+                   "Inference (p5)": "latency_p5_ms", "Inference (p95)": "latency_p95_ms"}
+_LITERT_THROUGHPUT = re.compile(rf"^Throughput:\s*({NUM}) MB/s$")
+_LITERT_FULL = re.compile(r"^Fully accelerated:\s*(True|False)$")
+_LITERT_LOG = re.compile(r"^(Model|Model size|Accelerators|Num threads|Warmup runs|"
+                         r"Benchmark runs):\s+([^\[\s].*?)\s*$")
 _PARAM = re.compile(r"^([A-Za-z#][A-Za-z0-9 _#()/.-]*?)\s*:\s*\[(.*)\]\s*$")
 _STATS = re.compile(rf"^count=(\d+)((?:\s+[a-z0-9]+={NUM})*)\s*$")
 _KV = re.compile(rf"([a-z0-9]+)=({NUM})")
@@ -76,13 +94,16 @@ _STAT_KEYS = {"avg": "avg", "min": "min", "max": "max", "std": "std", "median": 
 
 
 def parse(stdout: str, stderr: str = "") -> list[Result]:
-    """The benchmark summary row (plus op-profiling rows) of `stdout` + `stderr`."""
-    results: list[Result] = []
-    warnings: list[str] = []
-    for text in (stdout, stderr):
-        rows, warns = _parse_text(text)
-        results += rows
-        warnings += warns
+    """The benchmark summary row (plus op-profiling rows) of the tool's output.
+
+    The tools log to stderr and (litert-benchmark) print results on stdout, so both are read
+    as one stream, the log first.
+    """
+    if stderr and stdout:
+        stdout = stderr + ("" if stderr.endswith("\n") else "\n") + stdout
+    elif stderr:
+        stdout = stderr
+    results, warnings = _parse_text(stdout)
     if not results:
         raise ParseError(f"no benchmark_model results found: expected {EXPECTED_FORMATS}")
     return finish(results, warnings)
@@ -137,6 +158,35 @@ def _parse_text(text: str) -> tuple[list[Result], list[str]]:
             if _PROF_TIMINGS.match(line) or line.startswith(("Memory (bytes)", "Number of")):
                 table = None
                 continue
+        if _LITERT_TITLE.match(line):
+            summary = True
+            continue
+        if m := _LITERT_LINE.match(line):
+            if (v := num(m.group(2))) is not None:
+                metrics[_LITERT_METRICS[m.group(1)]] = v
+            if m.group(3):
+                case["warmup_runs" if m.group(1).startswith("Warmup") else "runs"] = \
+                    int(m.group(3))
+            continue
+        if m := _LITERT_THROUGHPUT.match(line):
+            if (v := num(m.group(1))) is not None:
+                metrics["input_throughput_mb_per_s"] = v
+            continue
+        if m := _LITERT_FULL.match(line):
+            case["fully_accelerated"] = m.group(1) == "True"
+            continue
+        if m := _LITERT_LOG.match(line):
+            key, value = m.group(1), m.group(2)
+            if key == "Model":
+                case["model"] = basename(value)
+            elif key == "Accelerators":
+                case["accelerators"] = value
+            elif key == "Num threads" and (t := to_int(value)) is not None:
+                case["threads"] = t
+            elif key == "Model size" and value.endswith(" MB") and \
+                    (v := num(value[:-3])) is not None:
+                metrics["model_size_mb"] = v
+            continue
         if _COMMAND.search(line):  # the command line echoed by a shell prompt
             for flag, value in _FLAG.findall(line):
                 _set_param(case, flag.replace("_", " "), value, only_missing=True)
