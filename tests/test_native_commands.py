@@ -127,3 +127,10 @@ def test_real_models_pass_their_runners_check(tmp_path: Path) -> None:
     config.write_text('["not", "a", "config"]')
     with pytest.raises(BadInput, match="no model_type"):
         get_runner("mlc").check_model(config)
+
+
+def test_litert_benchmark_flavor_uses_its_own_flags() -> None:
+    assert argvs("tflite", "/w/m.tflite", binary="/w/store/ab/litert-benchmark", repetitions=7,
+                 warmup=2, params={"threads": "2", "use_gpu": "true", "use_npu": "false"}) == [
+        ("benchmark", ["/w/store/ab/litert-benchmark", "--model=/w/m.tflite", "--num_runs=7",
+                       "--warmup_runs=2", "--num_threads=2", "--use_gpu"])]
