@@ -179,3 +179,16 @@ def test_parse_refuses_output_without_or_with_broken_document(real_output):
         host_parse.parse(json.dumps({**doc, "latency_avg_ms": "fast"}))
     with pytest.raises(ParseError, match="not a finite number"):
         host_parse.parse(json.dumps({**doc, "samples_ms": [1.0, float("nan")]}))
+
+
+def test_device_python_from_config_and_a_missing_one_is_a_failed_run(env, models, tmp_path):
+    cfg = Path(env["BENCH_CONFIG_DIR"]) / "board.yaml"
+    cfg.write_text(f"name: board\ntransport: local\nworkdir: {tmp_path / 'board'}\n"
+                   f"python: {tmp_path / 'no' / 'python3'}\n")
+    p = bench("run", "--device", "board", "--runner", "tflite", "--model",
+              str(models["tflite"]), "--json", check=1)
+    run = json.loads(p.stdout)
+    assert run["status"] == "failed" and run["reason"] == "runner_exit"
+    assert f"exited with code 127: {tmp_path / 'no' / 'python3'}: No such file" in run["error"]
+    assert run["job"]["runner_mode"] == "host" and run["results"] == []
+    assert bench_json("runs")["runs"][0]["status"] == "failed"

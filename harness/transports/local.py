@@ -55,9 +55,13 @@ class LocalTransport:
 
     def run(self, argv: Sequence[str], timeout: float | None = None,
             env: dict[str, str] | None = None) -> CommandResult:
-        proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, errors="replace", start_new_session=True,
-                                env={**os.environ, **(env or {})})
+        try:
+            proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, errors="replace", start_new_session=True,
+                                    env={**os.environ, **(env or {})})
+        except OSError as exc:  # as a shell on adb/ssh reports it: 127 not found, 126 not exec
+            code = 127 if isinstance(exc, FileNotFoundError) else 126
+            return CommandResult(code, "", f"{argv[0]}: {exc.strerror}\n")
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
