@@ -90,7 +90,9 @@ def _is_mnn(path: Path, size: int) -> bool:
         return False
     with open(path, "rb") as f:
         buf = f.read(min(size, 1 << 20))
-    u32 = lambda o: struct.unpack_from("<I", buf, o)[0]  # noqa: E731
+    def u32(offset: int) -> int:
+        return struct.unpack_from("<I", buf, offset)[0]
+
     try:
         root = u32(0)
         if root < 4 or root % 4 or root + 4 > len(buf):

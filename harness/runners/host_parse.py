@@ -34,12 +34,9 @@ def _document(stdout: str) -> dict:
     raise ParseError(f"no {TOOL} JSON line in the output")
 
 
-def _number(doc: dict, key: str) -> float | None:
-    value = doc.get(key)
-    if value is None:
-        return None
+def _finite(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ParseError(f"{TOOL} JSON: {key} is not a finite number: {value!r}")
+        raise ParseError(f"{TOOL} JSON: {what} is not a finite number: {value!r}")
     return float(value)
 
 
@@ -51,8 +48,8 @@ def parse(stdout: str, stderr: str = "") -> list[Result]:
     samples = doc["samples_ms"]
     if not isinstance(samples, list) or not samples:
         raise ParseError(f"{TOOL} JSON: samples_ms is not a non-empty list")
-    values = [_number({"sample": s}, "sample") for s in samples]
-    metrics = {k: v for k in METRICS if (v := _number(doc, k)) is not None}
+    values = [_finite(v, "samples_ms") for v in samples]
+    metrics = {k: _finite(doc[k], k) for k in METRICS if doc.get(k) is not None}
     inputs = doc.get("inputs") or []
     case = {
         "model": PurePosixPath(str(doc["model"])).name,

@@ -24,6 +24,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 TOOL = "devicebench-host"
@@ -46,11 +47,13 @@ def _random(shape, dtype, seed: int = 0):
     return rng.integers(max(info.min, -128), min(info.max, 127), shape, endpoint=True).astype(dtype)
 
 
+@dataclass
 class Loaded:
     """A model ready to run: `run()` is one inference on already-set inputs."""
 
-    def __init__(self, version: str, inputs: list[dict], run: Callable[[], object]):
-        self.version, self.inputs, self.run = version, inputs, run
+    version: str
+    inputs: list[dict]
+    run: Callable[[], object]
 
 
 def load_litert(args) -> Loaded:
