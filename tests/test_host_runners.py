@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import bench, bench_json
+from test_formats import elf_header
+
 from harness.models import tiny
 from harness.results import ParseError
 from harness.runners import host_parse
 from harness.runners.host import SCRIPT
-from test_formats import elf_header
 
 HOST_ABI = f"linux-{ {'arm64': 'aarch64'}.get(os.uname().machine, os.uname().machine)}"
 

@@ -17,6 +17,7 @@ python -c "from harness.models.tiny import tflite_mlp; tflite_mlp('m.tflite', hi
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 import subprocess
@@ -36,7 +37,7 @@ def _dims(features: int, hidden: int, layers: int, outputs: int) -> list[tuple[i
     if min(features, hidden, outputs) < 1 or layers < 0:
         raise ValueError("features, hidden, outputs must be >= 1 and layers >= 0")
     widths = [features] + [hidden] * layers + [outputs]
-    return list(zip(widths[:-1], widths[1:]))
+    return list(itertools.pairwise(widths))
 
 
 def _weights(seed: int, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +202,7 @@ def mnn_mlp(path: str | os.PathLike, features: int = 64, hidden: int = 128, laye
     code = ("import sys, _tools; _tools.mnnconvert(['MNNConvert', '-f', 'ONNX', '--modelFile', "
             "sys.argv[1], '--MNNModel', sys.argv[2], '--bizCode', 'devicebench'])")
     p = subprocess.run([sys.executable, "-c", code, str(src), str(out)], capture_output=True,
-                       text=True, timeout=300)
+                       text=True, timeout=300, check=False)
     if p.returncode != 0 or not out.is_file():
         tail = (p.stdout + p.stderr).strip()[-500:]
         raise RuntimeError(f"MNNConvert failed on {src} (exit {p.returncode}): {tail}")

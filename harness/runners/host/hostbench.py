@@ -24,8 +24,8 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 TOOL = "devicebench-host"
 
