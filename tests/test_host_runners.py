@@ -192,3 +192,26 @@ def test_device_python_from_config_and_a_missing_one_is_a_failed_run(env, models
     assert f"exited with code 127: {tmp_path / 'no' / 'python3'}: No such file" in run["error"]
     assert run["job"]["runner_mode"] == "host" and run["results"] == []
     assert bench_json("runs")["runs"][0]["status"] == "failed"
+
+
+def test_parse_never_crashes_on_mangled_output(real_output):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    line = real_output.strip().splitlines()[-1]
+    doc = json.loads(line)
+    values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
+                       st.lists(st.floats(), max_size=3), st.dictionaries(st.text(max_size=3),
+                                                                          st.integers()))
+
+    @settings(max_examples=300, deadline=None)
+    @given(cut=st.integers(0, len(line)), key=st.sampled_from(sorted(doc)), value=values,
+           noise=st.text(max_size=40))
+    def check(cut, key, value, noise):
+        for text in (noise + "\n" + line[:cut], json.dumps({**doc, key: value}) + "\n" + noise):
+            try:
+                rows = host_parse.parse(text)
+            except ParseError:
+                continue
+            assert all(isinstance(v, float) for r in rows for v in r.metrics.values())
+
+    check()

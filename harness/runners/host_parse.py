@@ -50,7 +50,6 @@ def parse(stdout: str, stderr: str = "") -> list[Result]:
         raise ParseError(f"{TOOL} JSON: samples_ms is not a non-empty list")
     values = [_finite(v, "samples_ms") for v in samples]
     metrics = {k: _finite(doc[k], k) for k in METRICS if doc.get(k) is not None}
-    inputs = doc.get("inputs") or []
     case = {
         "model": PurePosixPath(str(doc["model"])).name,
         "backend": "cpu",
@@ -58,7 +57,14 @@ def parse(stdout: str, stderr: str = "") -> list[Result]:
         "framework": doc["framework"],
         "framework_version": doc["framework_version"],
         "host_runner": True,
-        "inputs": ", ".join(f"{i.get('name')}:{'x'.join(map(str, i.get('shape', [])))}"
-                            for i in inputs if isinstance(i, dict)),
+        "inputs": _inputs(doc.get("inputs")),
     }
     return [Result(case, metrics, {"latency_ms": values})]
+
+
+def _inputs(inputs: object) -> str:
+    """`[{"name": "input", "shape": [1, 64]}]` -> `input:1x64` (what is malformed is skipped)."""
+    if not isinstance(inputs, list):
+        return ""
+    return ", ".join(f"{i.get('name')}:{'x'.join(map(str, i['shape']))}" for i in inputs
+                     if isinstance(i, dict) and isinstance(i.get("shape"), list))
