@@ -105,7 +105,8 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
         try:
             notify("connect")
             transport = open_transport(device)
-            workdir = device.resolved_workdir()
+            # a remote `~` is the device user's home (ssh: SshTransport.expand)
+            workdir = getattr(transport, "expand", str)(device.resolved_workdir())
             t0 = transport.device_time()
             notify("push")
             files = [model_art] + [artifact_for(registry.file(x["sha256"], x["name"]), "lib")
