@@ -75,7 +75,9 @@ def resolve(job: Job, device: DeviceConfig, registry: RunnerRegistry):
 
 
 def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry | None = None,
-            on_phase: Callable[[str], None] | None = None) -> Outcome:
+            on_phase: Callable[[str], None] | None = None,
+            on_start: Callable[[int], None] | None = None) -> Outcome:
+    """Run `job`; `on_start(run_id)` is called once the run row exists (a suite links it)."""
     from results_db import store
     from results_db.models import Run
 
@@ -95,6 +97,8 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
         s.add(run)
         s.commit()
         outcome = Outcome(run.id, "running")
+        if on_start is not None:
+            on_start(run.id)
         phases: list[dict] = []
         transport = None
 
