@@ -46,8 +46,11 @@ def devices(ctx: click.Context, as_json: bool) -> None:
         props = ", ".join(str(x) for x in (p.get("model"), p.get("os"), p.get("kernel"),
                                            p.get("ram_mb") and f"{p['ram_mb']} MB RAM") if x)
         t.add_row(r["name"], r["transport"], r["state"], r["abi"] or "-",
-                  r["soc"] or p.get("soc") or "-", props or r.get("detail") or "")
+                  r["soc"] or p.get("soc") or "-", props)
     _console().print(t)
+    for r in rows:  # why a board is not reachable, and the fix, one line each
+        if r.get("detail"):
+            click.echo(r["detail"], err=True)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:

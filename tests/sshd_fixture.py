@@ -189,7 +189,8 @@ def fake_board(root: Path, kind: str) -> Path:
                "#!/bin/sh\n[ \"$1\" = get_throttled ] && echo throttled=0x50005\n", 0o755)
     elif kind == "rk3588":
         _write(root, "proc/device-tree/model", b"Orange Pi 5\0")
-        _write(root, "proc/device-tree/compatible", b"rockchip,rk3588s-orangepi-5\0rockchip,rk3588\0")
+        _write(root, "proc/device-tree/compatible",
+               b"rockchip,rk3588s-orangepi-5\0rockchip,rk3588\0")
         _write(root, "etc/os-release", 'PRETTY_NAME="Orange Pi 1.1.8 Jammy"\nID=ubuntu\n')
         _write(root, "proc/sys/kernel/osrelease", "5.10.110-rockchip-rk3588\n")
         _write(root, "proc/meminfo", "MemTotal:        16117600 kB\n")

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, bench, bench_json
-from sshd_fixture import (device_yaml, fake_board, fingerprint, keygen, known_hosts_line,  # noqa: F401
-                          no_agent, sshd)
+from sshd_fixture import (device_yaml, fake_board, fingerprint, keygen,  # noqa: F401
+                          known_hosts_line, no_agent, sshd)
 
 ABI = f"linux-{os.uname().machine}"
 
@@ -47,15 +47,18 @@ def run_args(model: Path, *extra: str) -> list[str]:
 def test_run_over_ssh_and_second_run_transfers_nothing(registered, tiny_model, board, tmp_path):
     model = tmp_path / "it's a \"model\"; rm -rf x.gguf"
     shutil.copy(tiny_model, model)
+    lib = tmp_path / "libextra.so"  # a registered lib is pushed and put on LD_LIBRARY_PATH
+    lib.write_bytes(b"\0" * 1000)
+    bench("runners", "add", "llama.cpp", "--abi", ABI, str(registered), "--lib", str(lib))
     first = bench_json(*run_args(model))
     assert first["status"] == "ok", first["error"]
     assert first["device"] == "board"
     tests = {r["case"]["test"]: r for r in first["results"]}
     assert set(tests) == {"pp32", "tg8"}
     assert tests["tg8"]["metrics"]["decode_tokens_per_s"] > 0
-    assert first["bytes_pushed"] == model.stat().st_size + registered.stat().st_size
+    assert first["bytes_pushed"] == model.stat().st_size + registered.stat().st_size + 1000
     stored = list(board["workdir"].glob("store/*/*"))
-    assert sorted(p.name for p in stored) == sorted([model.name, registered.name])
+    assert sorted(p.name for p in stored) == sorted([model.name, registered.name, lib.name])
     assert (board["workdir"] / "store" / first["model_sha256"] / model.name).read_bytes() \
         == model.read_bytes()
     assert [p["phase"] for p in first["phases"]] == ["push", "prefill", "decode"]
@@ -63,7 +66,7 @@ def test_run_over_ssh_and_second_run_transfers_nothing(registered, tiny_model, b
     assert all(0 < p["start"] <= p["end"] <= up + 1 for p in first["phases"])
     second = bench_json(*run_args(model))
     assert second["status"] == "ok" and second["bytes_pushed"] == 0
-    assert len(list(board["workdir"].glob("store/*/*"))) == 2
+    assert len(list(board["workdir"].glob("store/*/*"))) == 3
 
 
 def test_devices_lists_board_state_and_properties(board):
@@ -74,7 +77,7 @@ def test_devices_lists_board_state_and_properties(board):
     assert b["properties"]["npu_load_raw"].startswith("NPU load:  Core0: 63%")
     assert rows["local"]["state"] == "device"
     text = bench("devices").stdout
-    assert "reachable" in text and "Orange Pi 5" in text
+    assert "reachable" in text and "Orange" in text
 
 
 def test_unknown_host_refused_then_trusted(registered, tiny_model, board):

@@ -4,9 +4,10 @@ All probes of one device run as ONE `sh` script (one SSH round trip) that prints
 output (`@@name` lines); `parse_probe` is a pure function of that text. Files are read under the
 device's `sysfs_root` (tests point it at a fake tree; vendor tools are then looked up under
 `<root>/usr/bin` first). Sources of the formats:
-- `/proc/device-tree/{model,compatible}`: NUL-terminated strings (devicetree specification,
-  section 2.3.1 "compatible", 3.? "model").
-- cpufreq `policyN/{related_cpus,cpuinfo_max_freq}` (kHz): Linux Documentation/admin-guide/pm/cpufreq.rst.
+- `/proc/device-tree/{model,compatible}`: NUL-terminated strings (Devicetree Specification,
+  "Standard Properties": compatible, model).
+- cpufreq `policyN/{related_cpus,cpuinfo_max_freq}` (kHz): Linux
+  Documentation/admin-guide/pm/cpufreq.rst.
 - `/etc/nv_tegra_release` (`# R36 (release), REVISION: 4.3, ...`) and `nvpmodel -q`
   (`NV Power Mode: 15W` then the mode id): NVIDIA Jetson Linux Developer Guide, "Platform Power
   and Performance"; L4T -> JetPack from NVIDIA's JetPack SDK archive page.

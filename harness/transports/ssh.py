@@ -299,7 +299,8 @@ class SshTransport:
         """TERM, then KILL, the remote process group, over a fresh channel."""
         if pgid is None or self._t is None or not self._t.is_active():
             return
-        script = f"kill -s TERM -- -{pgid} 2>/dev/null; sleep 0.2; kill -s KILL -- -{pgid} 2>/dev/null; true"
+        script = (f"kill -s TERM -- -{pgid} 2>/dev/null; sleep 0.2; "
+                  f"kill -s KILL -- -{pgid} 2>/dev/null; true")
         try:
             chan = self._exec(shlex.join(["sh", "-c", script]))
             chan.recv_exit_status()
