@@ -251,3 +251,24 @@ def test_jump_host(tmp_path, no_agent):
     finally:
         jump.stop()
         target.stop()
+
+
+def test_ctrl_c_kills_the_remote_process_group(ssh, tmp_path):
+    import signal
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+    pidfile = tmp_path / "c.pid"
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.5)
+        with pytest.raises(KeyboardInterrupt):
+            ssh.run(["sh", "-c", f"sleep 60 & echo $! > {pidfile}; wait"], timeout=60)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
