@@ -103,7 +103,7 @@ def run(sessions, suite_run_id: int, jobs: list[SuiteJob], devices: dict[str, De
         registry: RunnerRegistry, pause_s: float = 0.0, on_event: Event | None = None,
         stop: threading.Event | None = None) -> SuiteOutcome:
     """Run the jobs of a suite run whose keys have no `ok` run yet."""
-    from results_db.suites import SuiteRun, finish, link
+    from results_db.suites import link
 
     notify = on_event or (lambda *_: None)
     stop = stop or threading.Event()

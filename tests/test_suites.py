@@ -64,6 +64,8 @@ def test_expand_matrix_with_overrides_and_excludes(tmp_path):
     (GOOD.replace("name: b,", "name: a,"), 6, "model name 'a' is used twice"),
     (GOOD.replace("repetitions: 4", "thresholds: {tokens_per_s: {min_efect: 0.1}}"), 8,
      "unknown key 'min_efect'"),
+    (GOOD.replace("runners: [llama.cpp]", "runners:\n  - {nam: llama.cpp}"), 4,
+     "field 'runners.0.name': Field required"),
 ])
 def test_validation_errors_name_file_and_line(tmp_path, text, where, msg):
     path = write(tmp_path, text)
