@@ -38,9 +38,14 @@ UNITS = {"tokens_per_s": "tokens/s", "prefill_tokens_per_s": "tokens/s",
 
 
 def metric_label(metric: str) -> str:
-    """'latency_avg_ms' -> 'latency avg (ms)', 'tokens_per_s' -> 'tokens (tokens/s)'."""
+    """'latency_avg_ms' -> 'latency avg (ms)', 'decode_tokens_per_s' -> 'decode (tokens/s)'."""
+    if metric == "tokens_per_s":
+        return "tokens/s"
     if metric in UNITS:
-        return f"{metric.replace('_per_s', '').replace('_', ' ')} ({UNITS[metric]})"
+        name = metric.replace("_tokens_per_s", "")
+        for unit in ("_mj", "_mw", "_mb", "_gbps"):
+            name = name.replace(unit, "")
+        return f"{name.replace('_per_', ' per ').replace('_', ' ')} ({UNITS[metric]})"
     for suffix in ("_ms", "_mw", "_mj", "_mb", "_c", "_mhz", "_pct"):
         if metric.endswith(suffix):
             return f"{metric[:-len(suffix)].replace('_', ' ')} ({suffix[1:]})"
@@ -115,7 +120,9 @@ def roofline(points: list[dict], bandwidth_gbps: dict[str, float], output) -> No
     ax.set_yscale("log")
     ax.set_xlabel("model size (MB)")
     ax.set_ylabel("decode (tokens/s)")
-    ax.set_title("decode tokens/s vs model size, with memory-bandwidth rooflines")
+    ax.set_title("decode tokens/s vs model size" + (
+        ", with memory-bandwidth rooflines" if bandwidth_gbps
+        else " (no device has memory_bandwidth_gbps configured: no roofline)"))
     ax.legend(fontsize=7)
     _save(fig, output)
 

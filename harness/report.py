@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from .analysis import stats
+from .analysis.verdict import ALIAS
 
 
 def _spread(xs: list[float]) -> float:
@@ -53,7 +54,7 @@ def build(s, suite_run_id: int, baseline: str | None = None) -> dict[str, Any]:
             continue
         for r in run["results"]:
             for metric, value in r["metrics"].items():
-                xs = r["samples"].get(metric) or []
+                xs = r["samples"].get(metric) or r["samples"].get(ALIAS.get(metric, "")) or []
                 results.append({"key": key, "device": run["device"], "runner": run["runner"],
                                 "model_label": key.split("/")[2] if key.count("/") >= 3
                                 else run["model"], "quantization": run["quantization"],

@@ -3,8 +3,10 @@
 A change is reported only when three things agree:
 1. the rank test (Mann-Whitney U on the per-repetition samples) says the two sides differ
    (p < alpha);
-2. the median ratio moved by at least the metric's minimum effect, in the direction the
-   metric's table entry calls good or bad;
+2. the candidate/baseline ratio moved by at least the metric's minimum effect, in the
+   direction the metric's table entry calls good or bad. The ratio is the Hodges-Lehmann
+   estimate (median of all pairwise ratios), the estimator that goes with the rank test; the
+   reported `baseline`/`candidate` are each side's median;
 3. the noise check: when either side's coefficient of variation is above `max_cv`, or there are
    too few samples for the test to ever reach `alpha`, a non-significant result is `noisy` (with
    what to do about it), never a silent `unchanged`. A significant, large change is still
@@ -85,7 +87,7 @@ class Verdict:
     metric: str
     baseline: float | None      # median of the baseline samples
     candidate: float | None     # median of the candidate samples
-    ratio: float | None         # candidate / baseline
+    ratio: float | None         # candidate / baseline: Hodges-Lehmann (median pairwise ratio)
     p_value: float | None
     verdict: str
     n_baseline: int = 0
@@ -109,8 +111,7 @@ def _pct(x: float) -> str:
 def decide(a: Sequence[float], b: Sequence[float], direction: int,
            th: Thresholds = DEFAULTS) -> tuple[str, float | None, float, str]:
     """(verdict, p_value, ratio, note) for baseline samples `a` and candidate samples `b`."""
-    ma, mb = stats.median(a), stats.median(b)
-    ratio = mb / ma if ma else float("inf")
+    ratio = stats.hodges_lehmann_ratio(a, b) if all(a) else float("inf")
     cva, cvb = stats.cv(a), stats.cv(b)
     notes = []
     noisy_sides = [f"{side} CV {_pct(c)} > {_pct(th.max_cv)}"
