@@ -89,13 +89,14 @@ def main() -> None:
                "BENCH_DB": f"sqlite:///{tmp}/r.db", "BENCH_CONFIG_DIR": str(cfg)}
         cli = [sys.executable, "-m", "harness.cli"]
         model = tmp / "m.gguf"
-        subprocess.run([*cli, "models", "synth", "--params", "150M", "--quant", "q4_0", "-o",
+        subprocess.run([*cli, "models", "synth", "--params", "60M", "--quant", "q4_0", "-o",
                         str(model)], env=env, check=True, capture_output=True, cwd=REPO)
         subprocess.run([*cli, "runners", "add", "llama.cpp", "--abi",
                         f"linux-{os.uname().machine}", llama_bench], env=env, check=True,
                        capture_output=True, cwd=REPO)
         job = ["--runner", "llama.cpp", "--model", str(model), "--param", "p=256",
-               "--param", "n=64", "--param", "t=2", "--repetitions", "3", "--json"]
+               "--param", "n=64", "--param", "t=1", "--repetitions", "3", "--json"]
+        push_figures(server, kh, tmp)
         for dev in ("local", "board"):  # first runs push; not timed
             timed([*cli, "run", "--device", dev, *job], env)
         ratios = []
@@ -107,7 +108,6 @@ def main() -> None:
             print(f"  pair: local {tl:.2f} s, ssh {ts:.2f} s, ratio {ts / tl:.3f}")
         print(f"ssh overhead: median ratio {statistics.median(ratios):.3f} over {PAIRS} pairs "
               f"(target <= 1.15)")
-        push_figures(server, kh, tmp)
     finally:
         server.stop()
 

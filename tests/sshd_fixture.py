@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -204,10 +206,8 @@ def fake_board(root: Path, kind: str) -> Path:
 
 # --- pytest fixtures (imported by the SSH test modules) --------------------------------------
 
-import pytest  # noqa: E402
 
-
-@pytest.fixture(autouse=False)
+@pytest.fixture
 def no_agent(monkeypatch):
     """Tests use only the keys their configs name: a developer's ssh-agent must not answer."""
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
