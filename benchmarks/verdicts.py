@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.analysis.verdict import DEFAULTS, HIGHER_IS_BETTER, decide  # noqa: E402
+from harness.analysis.verdict import DEFAULTS, HIGHER_IS_BETTER, Thresholds, decide  # noqa: E402
 from harness.runners import llama_parse  # noqa: E402
 
 SAMPLES = ROOT.parent / "shared" / "samples"
@@ -104,19 +104,21 @@ class NoiseModel:
         return list(mu * (1 + cv * z))
 
 
-def rates(model: NoiseModel, cv: float, slowdown: float, trials: int) -> dict[str, float]:
+def rates(model: NoiseModel, cv: float, slowdown: float, trials: int,
+          th: Thresholds = DEFAULTS) -> dict[str, float]:
     counts = {"regressed": 0, "improved": 0, "noisy": 0, "unchanged": 0}
     for _ in range(trials):
         a = model.draw(REPS, cv)
         b = model.draw(REPS, cv, 100.0 * (1 - slowdown))
-        counts[decide(a, b, HIGHER_IS_BETTER, DEFAULTS)[0]] += 1
+        counts[decide(a, b, HIGHER_IS_BETTER, th)[0]] += 1
     return {k: v / trials for k, v in counts.items()}
 
 
-def smallest_detected(model: NoiseModel, cv: float, trials: int) -> float | None:
+def smallest_detected(model: NoiseModel, cv: float, trials: int,
+                      th: Thresholds = DEFAULTS) -> float | None:
     for step in range(1, 41):  # 0.5% .. 20%
         s = step * 0.005
-        if rates(model, cv, s, trials)["regressed"] >= 0.95:
+        if rates(model, cv, s, trials, th)["regressed"] >= 0.95:
             return s
     return None
 
@@ -127,8 +129,12 @@ def main() -> None:
     ap.add_argument("--scan-trials", type=int, default=600)
     ap.add_argument("--invocations", type=int, default=3)
     ap.add_argument("--llama-bench")
+    ap.add_argument("--min-effect", type=float, help="try another min_effect than the default")
+    ap.add_argument("--alpha", type=float, help="try another alpha than the default")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    th = DEFAULTS.merged({k: v for k, v in (("min_effect", args.min_effect),
+                                            ("alpha", args.alpha)) if v is not None})
 
     local = local_sets(find_llama_bench(args.llama_bench), args.invocations)
     shared = shared_sets()
@@ -143,16 +149,16 @@ def main() -> None:
           f"{len(shared)} shared sample sets (CV % {cvs(shared)})")
     print(f"  pooled standardized residuals: n={z.size}, skewness {skew:+.2f}, "
           f"excess kurtosis {kurt:+.2f}")
-    print(f"defaults: {REPS} repetitions a side, min_effect {DEFAULTS.min_effect:.0%}, "
-          f"max_cv {DEFAULTS.max_cv:.0%}, alpha {DEFAULTS.alpha}")
+    print(f"{'defaults' if th == DEFAULTS else 'settings'}: {REPS} repetitions a side, "
+          f"min_effect {th.min_effect:.1%}, max_cv {th.max_cv:.0%}, alpha {th.alpha}")
     model = NoiseModel(z)
     rows = []
     print(f"{'CV':>4}  {'A/A false regr.':>15}  {'A/A noisy':>9}  {'5% slowdown detected':>20}"
           f"  {'smallest slowdown detected 95%':>30}")
     for cv in CVS:
-        aa = rates(model, cv, 0.0, args.trials)
-        ab = rates(model, cv, 0.05, args.trials)
-        small = smallest_detected(model, cv, args.scan_trials)
+        aa = rates(model, cv, 0.0, args.trials, th)
+        ab = rates(model, cv, 0.05, args.trials, th)
+        small = smallest_detected(model, cv, args.scan_trials, th)
         rows.append({"cv": cv, "aa_false_regression": aa["regressed"], "aa_noisy": aa["noisy"],
                      "detect_5pct": ab["regressed"], "smallest_95": small})
         print(f"{cv:>4.0%}  {aa['regressed']:>15.2%}  {aa['noisy']:>9.1%}  "

@@ -214,6 +214,11 @@ def figures(rep: dict[str, Any]) -> list[tuple[str, bytes]]:
     from . import plots
 
     out: list[tuple[str, bytes]] = []
+    one_place = len({(r["device"], r["runner"]) for r in rep["results"]}) == 1
+
+    def short(key: str) -> str:
+        """Labels without the device/runner prefix when the whole suite ran on one."""
+        return key.split("/", 2)[2] if one_place and key.count("/") >= 3 else key
 
     def png(fn, *args) -> bytes | None:
         buf = io.BytesIO()
@@ -240,12 +245,12 @@ def figures(rep: dict[str, Any]) -> list[tuple[str, bytes]]:
                    for r in dec]
             out.append(("decode tokens/s vs model size with rooflines",
                         png(plots.roofline, pts, rep["bandwidth_gbps"])))
-        dist = {f"{r['key']} {r['test']}": r["samples"] for r in res if r["samples"]}
+        dist = {f"{short(r['key'])} {r['test']}": r["samples"] for r in res if r["samples"]}
         if dist:
             out.append(("tokens/s per repetition",
                         png(plots.distributions, dist, "tokens_per_s",
                             "tokens/s per repetition")))
-    lat = {f"{r['key']} {r['test']}": r["samples"] for r in rep["results"]
+    lat = {f"{short(r['key'])} {r['test']}": r["samples"] for r in rep["results"]
            if r["metric"].startswith("latency_") and len(r["samples"]) > 1}
     if lat:
         out.append(("latency distributions", png(plots.distributions, lat, "latency_avg_ms",
