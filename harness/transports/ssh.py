@@ -459,16 +459,27 @@ class SshTransport:
     def exists(self, remote: str) -> bool:
         return self.stat(remote) is not None
 
+    def _read_uptime(self) -> str:
+        """/proc/uptime over the SFTP session the run uses anyway (one request, no new shell)."""
+        try:
+            with self._sftp_client().open("/proc/uptime", "r") as f:
+                return f.read(128).decode()
+        except (OSError, TransferError, paramiko.SSHException, EOFError):
+            if not self._t.is_active():
+                raise self._lost("reading /proc/uptime") from None
+            return self.run(["cat", "/proc/uptime"], timeout=self.timeout).stdout
+
     def _clock_offset(self) -> float:
         """Device uptime minus host monotonic time, from one /proc/uptime read (RTT midpoint)."""
         if self._offset is None:
+            self._sftp_client()
             t0 = time.monotonic()
-            res = self.run(["cat", "/proc/uptime"], timeout=self.timeout)
+            text = self._read_uptime()
             t1 = time.monotonic()
             try:
-                self._offset = float(res.stdout.split()[0]) - (t0 + t1) / 2
+                self._offset = float(text.split()[0]) - (t0 + t1) / 2
             except (IndexError, ValueError):
-                raise self._fail(f"cannot read /proc/uptime: {res.stderr.strip()}") from None
+                raise self._fail(f"cannot read /proc/uptime: {text.strip()!r}") from None
         return self._offset
 
     def device_time(self) -> float:
