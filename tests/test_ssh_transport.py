@@ -272,3 +272,9 @@ def test_ctrl_c_kills_the_remote_process_group(ssh, tmp_path):
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(child)
+
+
+def test_a_command_killed_by_a_signal_is_an_exit_code_not_a_lost_board(ssh):
+    r = ssh.run(["sh", "-c", "kill -s SEGV $$"])
+    assert r.exit_code == 128 + 11
+    assert ssh.run(["echo", "ok"]).stdout == "ok\n"

@@ -47,7 +47,9 @@ CONNECT_TIMEOUT_S = 10.0
 WINDOW = 1 << 27           # large windows keep a fast link busy (paramiko's default is 2 MiB)
 SFTP_REQUEST = 255 * 1024  # OpenSSH's sftp-server accepts messages up to 256 KiB
 FAST_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr")
-_WRAP = 'echo "$$"; exec "$@"'  # first stdout line: the session's process group
+# First stdout line: the session's process group. No `exec`: sh waits and exits with the
+# command's status, 128+N when a signal killed it (paramiko ignores SSH "exit-signal").
+_WRAP = 'echo "$$"; "$@"'
 
 
 class AuthFailed(DeviceUnavailable):
@@ -79,7 +81,7 @@ def parse_jump(spec: str, default_user: str) -> Endpoint:
 
 
 def remote_command(argv: Sequence[str], env: dict[str, str] | None = None) -> str:
-    """The shell line sent to sshd: prints the process group, then execs the quoted argv."""
+    """The shell line sent to sshd: prints the process group, then runs the quoted argv."""
     words = ["exec", "sh", "-c", _WRAP, "sh"]
     if env:
         words += ["env"] + [f"{k}={v}" for k, v in env.items()]
@@ -280,7 +282,7 @@ class SshTransport:
             chan.set_combine_stderr(combine)
             chan.exec_command(cmd)
         except (paramiko.SSHException, OSError, EOFError) as exc:
-            if not self._t.is_active():
+            if self._dead(exc):
                 raise self._lost("opening a channel") from None
             raise self._fail(f"cannot start a command: {exc}") from None
         return chan
@@ -343,7 +345,7 @@ class SshTransport:
             raise self._lost(f"during {argv[0] if argv else 'a command'}") from None
         code = chan.recv_exit_status()
         chan.close()
-        if code == -1 or not self._t.is_active():
+        if not self._t.is_active() or (code == -1 and self._dead(EOFError())):
             raise self._lost(f"during {argv[0] if argv else 'a command'}")
         return CommandResult(code, out.decode(errors="replace"), err.decode(errors="replace"))
 
@@ -384,14 +386,23 @@ class SshTransport:
             try:
                 self._sftp = paramiko.SFTPClient.from_transport(self._t, window_size=WINDOW)
             except (paramiko.SSHException, OSError, EOFError) as exc:
-                if not self._t.is_active():
+                if self._dead(exc):
                     raise self._lost("opening SFTP") from None
                 raise TransferError(f"device {self.device.name}: SFTP unavailable: {exc}") \
                     from None
         return self._sftp
 
+    def _dead(self, exc: BaseException | None = None) -> bool:
+        """Is the connection gone? After an I/O error the transport thread may take a moment
+        to notice the closed socket, so give it up to a second before saying no."""
+        if isinstance(exc, (EOFError, OSError, paramiko.SSHException)):
+            deadline = time.monotonic() + 1.0
+            while self._t.is_active() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        return not self._t.is_active()
+
     def _transfer_error(self, what: str, exc: BaseException) -> Exception:
-        if not self._t.is_active():
+        if self._dead(exc):
             return self._lost(what)
         return TransferError(f"device {self.device.name}: {what}: {exc}")
 
@@ -447,7 +458,8 @@ class SshTransport:
         try:
             st = self._sftp_client().stat(remote)
         except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.EACCES, None) and self._t.is_active():
+            if exc.errno in (errno.ENOENT, errno.EACCES) or (exc.errno is None
+                                                             and not self._dead(exc)):
                 return None
             raise self._transfer_error(f"stat {remote}", exc) from None
         except (paramiko.SSHException, EOFError) as exc:
@@ -464,8 +476,8 @@ class SshTransport:
         try:
             with self._sftp_client().open("/proc/uptime", "r") as f:
                 return f.read(128).decode()
-        except (OSError, TransferError, paramiko.SSHException, EOFError):
-            if not self._t.is_active():
+        except (OSError, TransferError, paramiko.SSHException, EOFError) as exc:
+            if self._dead(exc):
                 raise self._lost("reading /proc/uptime") from None
             return self.run(["cat", "/proc/uptime"], timeout=self.timeout).stdout
 
