@@ -164,3 +164,27 @@ def test_board_lost_mid_run(registered, tiny_model, board, env):
     assert [p["phase"] for p in data["phases"]] == ["push", "prefill"]
     again = bench_json("show", str(ok["id"]))  # nothing else lost
     assert again["status"] == "ok" and len(again["results"]) == 2
+
+
+def test_trust_through_a_jump_host_records_both_keys(env, tmp_path, no_agent):
+    from sshd_fixture import Sshd
+    jump = Sshd(tmp_path / "jump").start()
+    target = Sshd(tmp_path / "target").start()
+    try:
+        (target.dir / "authorized_keys").write_text(Path(f"{jump.client_key}.pub").read_text())
+        kh = tmp_path / "kh"
+        (Path(env["BENCH_CONFIG_DIR"]) / "board.yaml").write_text(device_yaml(
+            target, known_hosts=kh, workdir=tmp_path / "w", key=jump.client_key,
+            extra=f"jump_host: {jump.user}@127.0.0.1:{jump.port}\n"))
+        b = {r["name"]: r for r in bench_json("devices")["devices"]}["board"]
+        assert b["state"] == "unknown-host-key" and f"[127.0.0.1]:{jump.port}" in b["detail"]
+        out = bench("devices", "trust", "board", "--yes").stdout.splitlines()
+        assert [ln.split()[2] for ln in out] == [f"[127.0.0.1]:{jump.port}",
+                                                f"[127.0.0.1]:{target.port}"]
+        assert all(ln.endswith(f"added in {kh}") for ln in out)
+        assert kh.read_text() == known_hosts_line(jump) + known_hosts_line(target)
+        b = {r["name"]: r for r in bench_json("devices")["devices"]}["board"]
+        assert b["state"] == "reachable"
+    finally:
+        jump.stop()
+        target.stop()
