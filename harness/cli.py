@@ -27,26 +27,30 @@ def main(ctx: click.Context, db: str | None, config_dir: str) -> None:
     ctx.obj = Ctx(db, config_dir)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
+@click.pass_context
 @_guard
-def devices(obj: Ctx, as_json: bool) -> None:
-    """Configured devices and their state."""
-    from .artifacts import host_abi
-    rows = []
-    for d in obj.devices().values():
-        rows.append({"name": d.name, "transport": d.transport,
-                     "state": "device" if d.transport == "local" else "configured",
-                     "abi": d.abi or (host_abi() if d.transport == "local" else None),
-                     "soc": d.soc, "memory_bandwidth_gbps": d.memory_bandwidth_gbps})
+def devices(ctx: click.Context, as_json: bool) -> None:
+    """Configured devices, their state and properties (SSH boards probed in parallel)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .boards import device_rows
+    rows = device_rows(ctx.obj.devices())
     if as_json:
         return emit_json({"devices": rows})
     from rich.table import Table
-    t = Table("name", "transport", "state", "abi", "soc")
+    t = Table("name", "transport", "state", "abi", "soc", "properties")
     for r in rows:
-        t.add_row(r["name"], r["transport"], r["state"], r["abi"] or "-", r["soc"] or "-")
+        p = r.get("properties", {})
+        props = ", ".join(str(x) for x in (p.get("model"), p.get("os"), p.get("kernel"),
+                                           p.get("ram_mb") and f"{p['ram_mb']} MB RAM") if x)
+        t.add_row(r["name"], r["transport"], r["state"], r["abi"] or "-",
+                  r["soc"] or p.get("soc") or "-", props)
     _console().print(t)
+    for r in rows:  # why a board is not reachable, and the fix, one line each
+        if r.get("detail"):
+            click.echo(r["detail"], err=True)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -293,38 +297,6 @@ def models_synth(arch: str, n_params: str, quant: str, output: str) -> None:
 
 
 @main.command()
-@click.argument("a", type=int)
-@click.argument("b", type=int)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def compare(obj: Ctx, a: int, b: int, as_json: bool) -> None:
-    """Side by side: run B (candidate) against run A (baseline), ratio per metric."""
-    ra, rb = _load(obj, a), _load(obj, b)
-
-    def key(r):
-        return str(r["case"].get("test", r["case"].get("phase", "")))
-    base = {key(r): r for r in ra["results"]}
-    rows = []
-    for r in rb["results"]:
-        other = base.get(key(r))
-        if other is None:
-            continue
-        for m, v in r["metrics"].items():
-            if m in other["metrics"] and other["metrics"][m]:
-                rows.append({"case": r["case"], "metric": m, "baseline": other["metrics"][m],
-                             "candidate": v, "ratio": v / other["metrics"][m],
-                             "p_value": None, "verdict": None})
-    if as_json:
-        return emit_json({"comparisons": rows})
-    from rich.table import Table
-    t = Table("test", "metric", f"run {a}", f"run {b}", "ratio")
-    for r in rows:
-        t.add_row(str(r["case"].get("test", "")), r["metric"], f"{r['baseline']:.4g}",
-                  f"{r['candidate']:.4g}", f"{r['ratio']:.3f}")
-    _console().print(t)
-
-
-@main.command()
 @click.argument("run_ids", nargs=-1, type=int, required=True)
 @click.option("--metric", default="tokens_per_s", show_default=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
@@ -357,6 +329,9 @@ def db_upgrade(obj: Ctx) -> None:
 
 
 # Command modules of other areas attach here, one line each: main.add_command(...)
+from .cli_suite import baseline, compare, history, report, suite  # noqa: E402
+for _cmd in (suite, baseline, compare, report, history): main.add_command(_cmd)
+from .cli_boards import trust as _trust; devices.add_command(_trust)  # noqa: E402,E702
 
 
 if __name__ == "__main__":

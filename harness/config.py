@@ -28,7 +28,8 @@ class DeviceConfig(BaseModel):
     user: str | None = None
     key_file: str | None = None
     known_hosts: str | None = None
-    jump_host: str | None = None
+    jump_host: str | None = None  # ssh ProxyJump: [user@]host[:port]
+    password_env: str | None = None  # ssh: NAME of an environment variable; never a password
     workdir: str = "~/.cache/devicebench/device"
     abi: str | None = None
     soc: str | None = None

@@ -92,7 +92,9 @@ def resolve(job: Job, device: DeviceConfig, registry: RunnerRegistry):
 
 
 def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry | None = None,
-            on_phase: Callable[[str], None] | None = None) -> Outcome:
+            on_phase: Callable[[str], None] | None = None,
+            on_start: Callable[[int], None] | None = None) -> Outcome:
+    """Run `job`; `on_start(run_id)` is called once the run row exists (a suite links it)."""
     from results_db import store
     from results_db.models import Run
 
@@ -114,6 +116,8 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
         s.add(run)
         s.commit()
         outcome = Outcome(run.id, "running")
+        if on_start is not None:
+            on_start(run.id)
         phases: list[dict] = []
         transport = None
 
@@ -124,7 +128,8 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
         try:
             notify("connect")
             transport = open_transport(device)
-            workdir = device.resolved_workdir()
+            # a remote `~` is the device user's home (ssh: SshTransport.expand)
+            workdir = getattr(transport, "expand", str)(device.resolved_workdir())
             t0 = transport.device_time()
             notify("push")
             files = [model_art] + [artifact_for(registry.file(x["sha256"], x["name"]), "lib")

@@ -85,3 +85,6 @@ class Sample(Base):
                                            index=True)
     metric: Mapped[str] = mapped_column(String(80))
     values: Mapped[list[float]] = mapped_column(JSON)
+
+
+from . import suites as _suites  # noqa: E402,F401  (suite_runs, suite_members, baselines on Base)

@@ -16,7 +16,12 @@ def _local(device) -> Transport:
     return LocalTransport()
 
 
-KNOWN: dict[str, Callable] = {"local": _local}
+def _ssh(device) -> Transport:
+    from .ssh import SshTransport
+    return SshTransport(device)
+
+
+KNOWN: dict[str, Callable] = {"local": _local, "ssh": _ssh}
 
 
 def open_transport(device) -> Transport:

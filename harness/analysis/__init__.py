@@ -1,0 +1,1 @@
+"""Analysis of stored measurements: statistics, regression verdicts, change points."""
