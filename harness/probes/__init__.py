@@ -1,0 +1,1 @@
+"""Device probes: what a device says about itself, as pure parsers plus the commands that ask."""
