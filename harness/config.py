@@ -12,6 +12,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .transports.adb_settings import AdbSettings
+
 
 class ConfigError(ValueError):
     """Bad input in a config file; the message names file:line and field."""
@@ -37,8 +39,11 @@ class DeviceConfig(BaseModel):
     telemetry: dict[str, Any] = Field(default_factory=dict)
     conditioning: dict[str, Any] = Field(default_factory=dict)
     affinity: str | None = None
+    adb: AdbSettings = Field(default_factory=AdbSettings)
 
     def resolved_workdir(self) -> str:
+        if self.transport == "adb" and "workdir" not in self.model_fields_set:
+            return "/data/local/tmp/devicebench"  # writable by adbd's shell user
         return os.path.expanduser(self.workdir) if self.transport == "local" else self.workdir
 
 

@@ -16,7 +16,12 @@ def _local(device) -> Transport:
     return LocalTransport()
 
 
-KNOWN: dict[str, Callable] = {"local": _local}
+def _adb(device) -> Transport:
+    from .adb import AdbTransport
+    return AdbTransport(device.serial or device.name, device.adb, device.affinity)
+
+
+KNOWN: dict[str, Callable] = {"local": _local, "adb": _adb}
 
 
 def open_transport(device) -> Transport:
