@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .telemetry.settings import ConditioningConfig, TelemetryConfig
 from .transports.adb_settings import AdbSettings
 
 
@@ -36,8 +37,8 @@ class DeviceConfig(BaseModel):
     soc: str | None = None
     memory_bandwidth_gbps: float | None = Field(default=None, gt=0)
     sysfs_root: str = "/"
-    telemetry: dict[str, Any] = Field(default_factory=dict)
-    conditioning: dict[str, Any] = Field(default_factory=dict)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    conditioning: ConditioningConfig = Field(default_factory=ConditioningConfig)
     affinity: str | None = None
     adb: AdbSettings = Field(default_factory=AdbSettings)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -85,3 +85,20 @@ class Sample(Base):
                                            index=True)
     metric: Mapped[str] = mapped_column(String(80))
     values: Mapped[list[float]] = mapped_column(JSON)
+
+
+class TraceRow(Base):
+    """One telemetry channel of a run: compressed float32 arrays, not one row per sample
+    (harness/telemetry/trace.py packs them; `t` is seconds since `t0` on the device clock)."""
+
+    __tablename__ = "traces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    t0: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column()
+    t: Mapped[bytes] = mapped_column(LargeBinary)
+    values: Mapped[bytes] = mapped_column(LargeBinary)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,1 @@
+"""Analyses of a stored run: throttling, energy (more to come: statistics, roofline)."""

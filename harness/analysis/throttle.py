@@ -1,0 +1,157 @@
+"""Throttling from a run's trace: frequency caps, trip points, thermal status, falling perf.
+
+A cpufreq policy's `scaling_max_freq` (and a devfreq device's `max_freq`) drops when a thermal
+governor caps it, so a falling max is a cap. Events are `{t_s, kind, detail}` with `t_s` in
+seconds since the first measured phase started (device clock); the first cap also yields the
+run's one-line summary, e.g. "throttled after 41 s: CPU big cluster capped 3.0 -> 2.2 GHz at 78 C".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..telemetry.trace import Series, Trace
+
+MEASURED_SKIP = {"push", "baseline", "condition"}
+PERF_DROP = 0.05  # last repetition this much below the first counts as falling performance
+MAX_EVENTS_PER_CHANNEL = 20
+
+
+@dataclass
+class ThrottleReport:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    summary: str | None = None
+
+
+def origin(phases: list[dict], trace: Trace | None = None) -> float:
+    """Start of the first measured phase on the device clock (the t_s = 0 of events)."""
+    starts = [p["start"] for p in phases if p.get("phase") not in MEASURED_SKIP]
+    if starts:
+        return float(min(starts))
+    t = trace.start() if trace else None
+    return float(t) if t is not None else 0.0
+
+
+def _fmt_freq(mhz: float) -> str:
+    return f"{mhz / 1000:.1f} GHz" if mhz >= 1000 else f"{mhz:.0f} MHz"
+
+
+def _fmt_change(a: float, b: float) -> str:
+    """'3.0 -> 2.2 GHz' (the unit once when both sides share it)."""
+    fa, fb = _fmt_freq(a), _fmt_freq(b)
+    if fa.split()[1] == fb.split()[1]:
+        return f"{fa.split()[0]} -> {fb}"
+    return f"{fa} -> {fb}"
+
+
+def _temp_at(trace: Trace, t: float, unit: str) -> float | None:
+    """The hottest zone related to the capped unit (cpu/gpu/npu in its name), else any zone."""
+    thermal = [s for s in trace.series.values() if s.kind == "thermal"]
+    key = "cpu" if unit.startswith("cpu") else unit
+    related = [s for s in thermal if key in s.name] or thermal
+    vals = [v for v in (s.at_or_before(t) for s in related) if v is not None]
+    return max(vals) if vals else None
+
+
+def _caps(trace: Trace, t0: float) -> list[dict]:
+    out = []
+    for s in trace.series.values():
+        if s.kind not in ("cpufreq_max", "devfreq_max") or len(s.v) < 2:
+            continue
+        label = s.meta.get("label", s.name)
+        unit = s.meta.get("unit", "")
+        n = 0
+        for i in np.nonzero(np.diff(s.v))[0]:
+            before, after, t = float(s.v[i]), float(s.v[i + 1]), float(s.t[i + 1])
+            temp = _temp_at(trace, t, unit)
+            at = f" at {temp:.0f} C" if temp is not None else ""
+            kind = "freq_cap" if after < before else "freq_cap_released"
+            verb = "capped" if after < before else "released"
+            out.append({"t_s": round(t - t0, 3), "kind": kind,
+                        "detail": f"{label} {verb} {_fmt_change(before, after)}{at}",
+                        "channel": s.name})
+            n += 1
+            if n >= MAX_EVENTS_PER_CHANNEL:
+                break
+    return out
+
+
+def _trips(trace: Trace, t0: float) -> list[dict]:
+    out = []
+    for s in trace.series.values():
+        for trip in s.meta.get("trips", []) if s.kind == "thermal" else []:
+            above = s.v >= trip["temp_c"]
+            if not above.any():
+                continue
+            i = int(np.argmax(above))
+            if i == 0:
+                out.append({"t_s": round(float(s.t[0]) - t0, 3), "kind": "trip_above_at_start",
+                            "detail": f"{s.name} already at {s.v[0]:.1f} C, above its "
+                                      f"{trip.get('type') or ''} trip {trip['temp_c']:g} C",
+                            "channel": s.name})
+            else:
+                out.append({"t_s": round(float(s.t[i]) - t0, 3), "kind": "trip_crossed",
+                            "detail": f"{s.name} crossed its {trip.get('type') or ''} trip "
+                                      f"{trip['temp_c']:g} C ({s.v[i]:.1f} C)".replace("  ", " "),
+                            "channel": s.name})
+    return out
+
+
+def _status(trace: Trace, t0: float) -> list[dict]:
+    out = []
+    for s in trace.series.values():
+        if s.kind != "thermal_status":
+            continue
+        for i in np.nonzero(np.diff(s.v))[0]:
+            out.append({"t_s": round(float(s.t[i + 1]) - t0, 3), "kind": "thermal_status",
+                        "detail": f"thermal status {s.v[i]:g} -> {s.v[i + 1]:g}",
+                        "channel": s.name})
+    return out
+
+
+def _perf(results: Iterable[Any], phases: list[dict], t0: float) -> list[dict]:
+    """Per-repetition samples (e.g. llama-bench samples_ts) falling from first to last."""
+    ends = {p["phase"]: p["end"] for p in phases if "end" in p}
+    out = []
+    for r in results:
+        case, samples = r["case"], r.get("samples") or {}
+        for metric, vals in samples.items():
+            if len(vals) < 3 or not vals[0]:
+                continue
+            higher_better = not metric.startswith("latency")
+            first, last = float(vals[0]), float(vals[-1])
+            drop = (first - last) / first if higher_better else (last - first) / first
+            if drop >= PERF_DROP:
+                phase = case.get("phase", "")
+                t = ends.get(phase, t0)
+                out.append({"t_s": round(t - t0, 3), "kind": "perf_drop",
+                            "detail": f"{phase} {case.get('test', '')} {metric} fell "
+                                      f"{drop:.0%} across {len(vals)} repetitions "
+                                      f"({first:.4g} -> {last:.4g})".replace("  ", " ")})
+    return out
+
+
+def analyze(trace: Trace, phases: list[dict], results: Iterable[dict]) -> ThrottleReport:
+    """`results`: dicts with `case` and `samples` ({metric: [per-repetition values]})."""
+    t0 = origin(phases, trace)
+    caps = _caps(trace, t0)
+    events = sorted(caps + _trips(trace, t0) + _status(trace, t0), key=lambda e: e["t_s"])
+    stressed = bool(events)
+    perf = _perf(list(results), phases, t0) if stressed else []
+    report = ThrottleReport(sorted(events + perf, key=lambda e: e["t_s"]))
+    first_cap = next((e for e in events if e["kind"] == "freq_cap"), None)
+    status_up = any(e["kind"] == "thermal_status" for e in events)
+    if first_cap or status_up or perf:
+        report.flags.append("throttled")
+        first = first_cap or next(e for e in report.events
+                                  if e["kind"] in ("thermal_status", "perf_drop", "trip_crossed",
+                                                   "trip_above_at_start"))
+        report.summary = f"throttled after {max(first['t_s'], 0):.0f} s: {first['detail']}"
+        report.events.append({"t_s": first["t_s"], "kind": "throttled",
+                              "detail": report.summary})
+        report.events.sort(key=lambda e: e["t_s"])
+    return report

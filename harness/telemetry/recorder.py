@@ -1,0 +1,113 @@
+"""Telemetry for one run, as execute() drives it: prepare (discover, condition, baseline, start
+the sampler) before the first measured phase, finish (stop, store, analyze) after the last one,
+also when the run fails, so a failed run keeps its trace.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from ..transports.base import Transport
+from .channels import Discovery
+from .condition import condition
+from .session import Sampler, discover, place_sampler, telemetry_config
+from .settings import ConditioningConfig
+
+
+def _conditioning(device: Any, job: Any) -> ConditioningConfig:
+    base = device.conditioning.model_dump(exclude_unset=True) if hasattr(
+        device.conditioning, "model_dump") else dict(device.conditioning or {})
+    return ConditioningConfig.model_validate({**base, **(job.conditioning or {})})
+
+
+class Recorder:
+    def __init__(self, transport: Transport, device: Any, job: Any, workdir: str,
+                 notify: Callable[[str], None] = lambda _p: None):
+        self.transport, self.device, self.job = transport, device, job
+        self.workdir, self.notify = workdir, notify
+        self.cfg = telemetry_config(device)
+        self.sampler: Sampler | None = None
+        self.discovery: Discovery | None = None
+        self.events: list[dict] = []
+        self.flags: list[str] = []
+        self.state: dict[str, Any] = {}
+
+    def _warn(self, msg: str) -> None:
+        self.events.append({"t_s": 0.0, "kind": "telemetry_warning", "detail": msg})
+
+    def prepare(self, phases: list[dict]) -> None:
+        root = self.device.sysfs_root
+        script = place_sampler(self.transport, self.workdir)
+        disc = discover(self.transport, script, root, self.cfg)
+        self.discovery = disc
+        for w in disc.warnings:
+            self._warn(w)
+        self.state.update(disc.state)
+        cond = _conditioning(self.device, self.job)
+        zones = cond.zones
+
+        def read_temps() -> dict[str, float]:
+            d = discover(self.transport, script, root, self.cfg)
+            temps = {c.meta["zone"]: v for c in d.channels if c.kind == "thermal"
+                     for v in [d.state.get("start_temps_c", {}).get(c.name)] if v is not None}
+            return {z: v for z, v in temps.items() if zones is None or z in zones}
+
+        if cond.below_c is not None or cond.max_slope_c_per_min is not None or cond.hot_c:
+            self.notify("condition")
+            start = self.transport.device_time()
+            result = condition(read_temps, cond)
+            phases.append({"phase": "condition", "start": start,
+                           "end": self.transport.device_time()})
+            self.state["conditioning"] = result.to_dict()
+            self.state["start_temps_c"] = result.start_temps_c
+            if result.started_hot:
+                self.flags.append("started_hot")
+        if not disc.channels:
+            self._warn(f"no telemetry channels found under {root}; sampler not started")
+            return
+        self.sampler = Sampler(self.transport, script, disc.channels, self.cfg.interval_ms)
+        if not self.sampler.wait_first(timeout=10):
+            self._warn("sampler printed nothing within 10 s")
+        if self.cfg.baseline_s > 0:
+            self.notify("baseline")
+            start = self.transport.device_time()
+            time.sleep(self.cfg.baseline_s)
+            phases.append({"phase": "baseline", "start": start,
+                           "end": self.transport.device_time()})
+
+    def finish(self, s, run, phases: list[dict]) -> None:
+        """Stop sampling, store the trace, add events/flags/energy to the run (in session s)."""
+        from results_db.traces import save_trace
+
+        from ..analysis.energy import energy_metrics
+        from ..analysis.throttle import analyze
+
+        if self.sampler is None:
+            self._store(run)
+            return
+        trace = self.sampler.stop()
+        self.sampler = None
+        for w in trace.warnings:
+            self._warn(w)
+        self.state["trace_bytes"] = save_trace(s, run.id, trace)
+        self.state["channels"] = sorted(trace.series)
+        results = [{"case": r.case, "samples": {x.metric: x.values for x in r.samples}}
+                   for r in run.results]
+        report = analyze(trace, phases, results)
+        self.events += report.events
+        self.flags += report.flags
+        if report.summary:
+            self.state["throttle_summary"] = report.summary
+        for row in run.results:
+            extra, baseline = energy_metrics(trace, phases, row.case, row.metrics)
+            if extra:
+                row.metrics = {**row.metrics, **extra}
+            if baseline is not None:
+                self.state["baseline_power_mw"] = baseline
+        self._store(run)
+
+    def _store(self, run) -> None:
+        run.events = list(run.events or []) + self.events
+        run.flags = sorted(set(run.flags or []) | set(self.flags))
+        run.device_state = {**(run.device_state or {}), **self.state}

@@ -1,0 +1,56 @@
+# devicebench on-device sampler (POSIX sh: dash, mksh/toybox, busybox ash).
+#
+#   sh sampler.sh discover ROOT            print PATH=VALUE for every candidate sensor file
+#   sh sampler.sh sample SECONDS PATH...   every SECONDS print "S <uptime> <v1> <v2> ..."
+#
+# Reads use the `read` built-in and globs are expanded by the shell, so a discovery forks
+# nothing and a tick forks only `sleep`. An unreadable file prints "NA" in its column.
+
+discover() {
+  r=${1%/}
+  for f in "$r"/sys/class/thermal/thermal_zone*/type "$r"/sys/class/thermal/thermal_zone*/temp \
+           "$r"/sys/class/thermal/thermal_zone*/trip_point_*_temp \
+           "$r"/sys/class/thermal/thermal_zone*/trip_point_*_type \
+           "$r"/sys/devices/system/cpu/cpufreq/policy*/scaling_cur_freq \
+           "$r"/sys/devices/system/cpu/cpufreq/policy*/scaling_max_freq \
+           "$r"/sys/devices/system/cpu/cpufreq/policy*/cpuinfo_max_freq \
+           "$r"/sys/devices/system/cpu/cpufreq/policy*/related_cpus \
+           "$r"/sys/class/devfreq/*/cur_freq "$r"/sys/class/devfreq/*/max_freq \
+           "$r"/sys/class/power_supply/*/type "$r"/sys/class/power_supply/*/current_now \
+           "$r"/sys/class/power_supply/*/voltage_now "$r"/sys/class/power_supply/*/status \
+           "$r"/sys/class/power_supply/*/capacity \
+           "$r"/sys/class/hwmon/hwmon*/name "$r"/sys/class/hwmon/hwmon*/in*_label \
+           "$r"/sys/class/hwmon/hwmon*/in*_input "$r"/sys/class/hwmon/hwmon*/curr*_input; do
+    [ -r "$f" ] || continue
+    v=
+    read -r v 2>/dev/null < "$f"
+    [ -n "$v" ] && echo "$f=$v"
+  done
+  echo "END"
+}
+
+sample() {
+  interval=$1
+  shift
+  echo "# devicebench-sampler $# $interval"
+  while :; do
+    up=NA
+    read -r up _ 2>/dev/null < /proc/uptime
+    line="S $up"
+    for f in "$@"; do
+      v=
+      read -r v _ 2>/dev/null < "$f"
+      line="$line ${v:-NA}"
+    done
+    echo "$line" || exit 0
+    sleep "$interval"
+  done
+}
+
+mode=$1
+shift
+case "$mode" in
+  discover) discover "${1:-/}" ;;
+  sample) sample "$@" ;;
+  *) echo "usage: sampler.sh discover ROOT | sample SECONDS PATH..." >&2; exit 2 ;;
+esac
