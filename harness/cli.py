@@ -32,14 +32,12 @@ def main(ctx: click.Context, db: str | None, config_dir: str) -> None:
 @click.pass_obj
 @_guard
 def devices(obj: Ctx, as_json: bool) -> None:
-    """Configured devices and their state."""
-    from .artifacts import host_abi
-    rows = []
-    for d in obj.devices().values():
-        rows.append({"name": d.name, "transport": d.transport,
-                     "state": "device" if d.transport == "local" else "configured",
-                     "abi": d.abi or (host_abi() if d.transport == "local" else None),
-                     "soc": d.soc, "memory_bandwidth_gbps": d.memory_bandwidth_gbps})
+    """Configured devices and discovered phones, with state and properties."""
+    from .discovery import discover
+    found = discover(obj.devices())
+    for note in found.notes:
+        click.echo(note, err=True)
+    rows = found.rows
     if as_json:
         return emit_json({"devices": rows})
     from rich.table import Table
@@ -47,6 +45,9 @@ def devices(obj: Ctx, as_json: bool) -> None:
     for r in rows:
         t.add_row(r["name"], r["transport"], r["state"], r["abi"] or "-", r["soc"] or "-")
     _console().print(t)
+    for r in rows:
+        if r.get("fix") or r.get("error"):
+            click.echo(f"{r['name']}: {r.get('fix') or r.get('error')}", err=True)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -89,13 +90,13 @@ def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry,
     from .job import BadInput, Job
     from results_db.store import load_run, run_dict
 
+    from .discovery import resolve_device
     devs = obj.devices()
-    if device not in devs:
-        raise BadInput(f"unknown device {device!r} (known: {', '.join(sorted(devs))})")
+    cfg = resolve_device(devs, device)
     job = Job(device=device, runner=runner, model=model, params=_parse_params(params),
               repetitions=repetitions, warmup=warmup, telemetry=telemetry, timeout_s=timeout_s)
     sessions = obj.sessions()
-    outcome = execute(job, devs[device], sessions,
+    outcome = execute(job, cfg, sessions,
                       on_phase=None if as_json else lambda p: click.echo(f"  {p}...", err=True))
     with sessions() as s:
         data = run_dict(load_run(s, outcome.run_id))
@@ -167,15 +168,23 @@ def parse(runner: str, file: str, as_json: bool) -> None:
     """Parse a saved runner output."""
     from .job import BadInput
     from .runners import get_runner
-    r = get_runner(runner)
+    from .telemetry.parsers import PARSERS as TELEMETRY  # tegrastats, dumpsys-*, npu-load...
+    if runner in TELEMETRY:
+        name, parse_text = runner, TELEMETRY[runner]
+    else:
+        try:
+            r = get_runner(runner)
+        except BadInput as exc:
+            raise BadInput(f"{exc}; telemetry: {', '.join(sorted(TELEMETRY))}") from None
+        name, parse_text = r.name, (lambda t: r.parse(t, ""))
     try:
         text = Path(file).read_text(errors="replace")
     except OSError as exc:
         raise BadInput(f"{file}: cannot read: {exc.strerror}") from None
-    results = [x.to_dict() for x in r.parse(text, "")]
+    results = [x.to_dict() for x in parse_text(text)]
     if as_json:
-        return emit_json({"runner": r.name, "results": results})
-    _console().print(_results_table(results, f"{file} ({r.name})"))
+        return emit_json({"runner": name, "results": results})
+    _console().print(_results_table(results, f"{file} ({name})"))
 
 
 @main.command("import")
@@ -339,6 +348,7 @@ def db_upgrade(obj: Ctx) -> None:
 
 
 # Command modules of other areas attach here, one line each: main.add_command(...)
+from .cli_telemetry import trace as _trace; main.add_command(_trace)  # noqa: E402
 
 
 if __name__ == "__main__":

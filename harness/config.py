@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .device_facts import CpuCluster
 from .telemetry.settings import ConditioningConfig, TelemetryConfig
 from .transports.adb_settings import AdbSettings
 
@@ -41,6 +42,7 @@ class DeviceConfig(BaseModel):
     conditioning: ConditioningConfig = Field(default_factory=ConditioningConfig)
     affinity: str | None = None
     adb: AdbSettings = Field(default_factory=AdbSettings)
+    cpu_clusters: list[CpuCluster] = Field(default_factory=list)
 
     def resolved_workdir(self) -> str:
         if self.transport == "adb" and "workdir" not in self.model_fields_set:

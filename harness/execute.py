@@ -105,6 +105,10 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
         try:
             notify("connect")
             transport = open_transport(device)
+            if hasattr(transport, "prepare"):  # a phone: awake, task profile, affinity
+                state, events = transport.prepare()
+                run.device_state = {**(run.device_state or {}), **state}
+                run.events = list(run.events or []) + events
             workdir = device.resolved_workdir()
             t0 = transport.device_time()
             notify("push")

@@ -288,7 +288,7 @@ class FakeAdbd:
         (root / "proc").mkdir(exist_ok=True)
         (root / "proc" / "meminfo").write_text(f"MemTotal:       {mem_kb} kB\n"
                                                "MemFree:         1048576 kB\n")
-        self._rewrite = re.compile(r"(?<![\w./-])/(data/local/tmp|sys|proc/meminfo|proc/uptime)"
+        self._rewrite = re.compile(r"(?<![\w./-])/(data/local/tmp|sys|proc/meminfo)"
                                    r"(?=[/\s'\";|&)]|$)")
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

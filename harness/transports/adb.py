@@ -60,8 +60,21 @@ def server_address(setting: str | None) -> tuple[str, int]:
             int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")))
 
 
+def server_reachable(setting: str | None = None, timeout: float = 0.5) -> bool:
+    """Checked before adbutils is used: its client would start a server of its own."""
+    try:
+        socket.create_connection(server_address(setting), timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def client(setting: str | None = None, timeout: float = 10.0):
     import adbutils
+    if not server_reachable(setting):
+        host, port = server_address(setting)
+        raise DeviceUnavailable(f"no adb server at {host}:{port} (start one with "
+                                f"`adb start-server`, or set adb.server / ANDROID_ADB_SERVER_PORT)")
     host, port = server_address(setting)
     return adbutils.AdbClient(host=host, port=port, socket_timeout=timeout)
 
@@ -243,11 +256,17 @@ class AdbTransport:
             return "absent"
         return "absent"
 
-    def alive(self) -> bool:
-        return self.state() == "device"
+    def alive(self, settle_s: float = 3.0) -> bool:
+        """Still `device`? A stream can end a moment before the server notices the phone left."""
+        deadline = time.monotonic() + settle_s
+        while self.state() == "device":
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(0.2)
+        return False
 
     def _lost(self, what: str) -> DeviceUnavailable:
-        state = self.state()
+        state = "device" if self.alive() else self.state()
         if state == "device":
             return DeviceUnavailable(f"adb device {self.serial}: {what}")
         return DeviceUnavailable(f"adb device {self.serial} vanished during {what} "
@@ -302,7 +321,8 @@ class AdbTransport:
         stderr = b"".join(err).decode(errors="replace")
         if shell.exit_code is None:
             if not self.alive():
-                raise self._lost("a command")
+                raise DeviceUnavailable(f"adb device {self.serial} vanished during a command "
+                                        f"(now {self.state()})")
             return CommandResult(255, stdout, stderr + "\n(shell ended without an exit code)")
         return CommandResult(shell.exit_code, stdout, stderr)
 
@@ -430,6 +450,11 @@ class AdbTransport:
         finally:
             part.unlink(missing_ok=True)
             c.close()
+
+    def prepare(self) -> tuple[dict, list[dict]]:
+        """Awake check, task profile, affinity (see adb_prepare.py); recorded by execute()."""
+        from .adb_prepare import prepare
+        return prepare(self)
 
     def device_time(self) -> float:
         """The device's CLOCK_BOOTTIME, from the offset measured at connect (no round trip)."""

@@ -1,0 +1,152 @@
+"""`bench devices`: configured devices merged with the phones the adb server knows.
+
+Every adb device is listed with its state (`device`, `offline`, `unauthorized`, ...; the last
+ones with the fix in one line). Devices in state `device` are probed in parallel threads, one
+shell round trip each (`harness.probes.android.probe_command`). A config matches a phone by its
+`serial`; a phone with no config is listed under its serial and is usable as `--device SERIAL`
+with generic Android defaults (`android_config`). No adb server reachable: discovery is skipped
+with a note, never an error.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import DeviceConfig
+from .transports.base import DeviceUnavailable
+
+PROBE_TIMEOUT_S = 20.0
+
+
+@dataclass
+class Discovery:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def adb_states(server: str | None = None) -> dict[str, str] | None:
+    """serial -> state from the adb server; None when no server is reachable."""
+    from .transports import adb
+    if not adb.server_reachable(server):
+        return None
+    return {i.serial: i.state for i in adb.client(server, 5).list()}
+
+
+def probe(serial: str, server: str | None = None, sysfs_root: str = "/") -> dict[str, Any]:
+    """Properties of one phone in one shell round trip."""
+    from .probes.android import parse_probe, probe_command
+    from .transports import adb
+    from adbutils.errors import AdbError
+    dev = adb.client(server, PROBE_TIMEOUT_S).device(serial)
+    try:
+        raw = dev.shell(probe_command(sysfs_root), timeout=PROBE_TIMEOUT_S, rstrip=False)
+    except (AdbError, OSError) as exc:
+        raise DeviceUnavailable(f"adb device {serial}: {exc}") from None
+    return parse_probe(raw)
+
+
+def android_abi(abi: str | None) -> str | None:
+    """`arm64-v8a` -> `android-arm64-v8a`, the ABI name runner binaries are registered under."""
+    return f"android-{abi}" if abi else None
+
+
+def android_config(serial: str, server: str | None = None) -> DeviceConfig:
+    """A phone with no config: generic Android defaults, ABI from `ro.product.cpu.abi`."""
+    cfg = DeviceConfig(name=serial, transport="adb", serial=serial)
+    return with_abi(cfg)
+
+
+def with_abi(cfg: DeviceConfig) -> DeviceConfig:
+    """Fill an adb config's ABI from the phone when the config does not give one."""
+    if cfg.transport != "adb" or cfg.abi:
+        return cfg
+    from .transports import adb
+    from adbutils.errors import AdbError
+    serial = cfg.serial or cfg.name
+    try:
+        abi = adb.client(cfg.adb.server, PROBE_TIMEOUT_S).device(serial).shell(
+            "getprop ro.product.cpu.abi", timeout=PROBE_TIMEOUT_S).strip()
+    except (AdbError, OSError) as exc:
+        raise DeviceUnavailable(f"adb device {serial}: {exc}") from None
+    return cfg.model_copy(update={"abi": android_abi(abi) or None})
+
+
+def _row(cfg: DeviceConfig | None, serial: str | None, state: str) -> dict[str, Any]:
+    from .artifacts import host_abi
+    from .transports.adb import FIX
+    row: dict[str, Any] = {
+        "name": cfg.name if cfg else serial, "transport": cfg.transport if cfg else "adb",
+        "configured": cfg is not None, "serial": serial, "state": state,
+        "abi": (cfg.abi or (host_abi() if cfg.transport == "local" else None)) if cfg else None,
+        "soc": cfg.soc if cfg else None,
+        "memory_bandwidth_gbps": cfg.memory_bandwidth_gbps if cfg else None,
+    }
+    if state in FIX:
+        row["fix"] = FIX[state]
+    return row
+
+
+def discover(configs: dict[str, DeviceConfig], server: str | None = None) -> Discovery:
+    out = Discovery()
+    try:
+        states = adb_states(server)
+    except DeviceUnavailable as exc:
+        states = None
+        out.notes.append(str(exc))
+    if states is None:
+        out.notes.append("adb: no server reachable, phones not discovered "
+                         "(`adb start-server` to list them)")
+        states = {}
+    by_serial = {c.serial: c for c in configs.values() if c.transport == "adb" and c.serial}
+    for cfg in configs.values():
+        if cfg.transport == "adb":
+            serial = cfg.serial or cfg.name
+            out.rows.append(_row(cfg, serial, states.get(serial, "absent")))
+        elif cfg.transport == "local":
+            out.rows.append(_row(cfg, None, "device"))
+        else:
+            out.rows.append(_row(cfg, None, "configured"))
+    for serial, state in sorted(states.items()):
+        if serial not in by_serial and serial not in configs:
+            out.rows.append(_row(None, serial, state))
+    todo = [r for r in out.rows if r["transport"] == "adb" and r["state"] == "device"]
+
+    def one(row: dict[str, Any]) -> None:
+        cfg = configs.get(row["name"]) if row["configured"] else None
+        try:
+            props = probe(row["serial"], server, cfg.sysfs_root if cfg else "/")
+        except DeviceUnavailable as exc:
+            row["error"] = str(exc)
+            return
+        row["properties"] = props
+        row["abi"] = row["abi"] or android_abi(props.get("abi"))
+        row["soc"] = row["soc"] or props.get("soc")
+
+    if todo:
+        with ThreadPoolExecutor(max_workers=min(16, len(todo))) as pool:
+            list(pool.map(one, todo))
+    return out
+
+
+def resolve_device(configs: dict[str, DeviceConfig], name: str) -> DeviceConfig:
+    """`--device NAME`: a config (adb ones get their ABI from the phone if unset), else a
+    serial the adb server knows (generic Android defaults); else BadInput naming the known."""
+    from .job import BadInput
+    if name in configs:
+        return with_abi(configs[name])
+    by_serial = {c.serial: c for c in configs.values() if c.serial}
+    if name in by_serial:
+        return with_abi(by_serial[name])
+    try:
+        states = adb_states() or {}
+    except DeviceUnavailable:
+        states = {}
+    if name in states:
+        if states[name] != "device":
+            from .transports.adb import state_error
+            raise state_error(name, states[name])
+        return android_config(name)
+    known = sorted(configs) + [f"{s} (adb)" for s in sorted(states)]
+    raise BadInput(f"unknown device {name!r} (known: {', '.join(known)})")
