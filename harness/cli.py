@@ -168,15 +168,23 @@ def parse(runner: str, file: str, as_json: bool) -> None:
     """Parse a saved runner output."""
     from .job import BadInput
     from .runners import get_runner
-    r = get_runner(runner)
+    from .telemetry.parsers import PARSERS as TELEMETRY  # tegrastats, dumpsys-*, npu-load...
+    if runner in TELEMETRY:
+        name, parse_text = runner, TELEMETRY[runner]
+    else:
+        try:
+            r = get_runner(runner)
+        except BadInput as exc:
+            raise BadInput(f"{exc}; telemetry: {', '.join(sorted(TELEMETRY))}") from None
+        name, parse_text = r.name, (lambda t: r.parse(t, ""))
     try:
         text = Path(file).read_text(errors="replace")
     except OSError as exc:
         raise BadInput(f"{file}: cannot read: {exc.strerror}") from None
-    results = [x.to_dict() for x in r.parse(text, "")]
+    results = [x.to_dict() for x in parse_text(text)]
     if as_json:
-        return emit_json({"runner": r.name, "results": results})
-    _console().print(_results_table(results, f"{file} ({r.name})"))
+        return emit_json({"runner": name, "results": results})
+    _console().print(_results_table(results, f"{file} ({name})"))
 
 
 @main.command("import")
@@ -340,6 +348,7 @@ def db_upgrade(obj: Ctx) -> None:
 
 
 # Command modules of other areas attach here, one line each: main.add_command(...)
+from .cli_telemetry import trace as _trace; main.add_command(_trace)  # noqa: E402
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
         outcome = Outcome(run.id, "running")
         phases: list[dict] = []
         transport = None
+        tele = None
 
         def fail(reason: str, error: str) -> Outcome:
             outcome.status, outcome.reason, outcome.error = "failed", reason, error
@@ -121,6 +122,11 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
                                for a in files[1:]})
             phases.append({"phase": "push", "start": t0, "end": transport.device_time()})
             env = {"LD_LIBRARY_PATH": ":".join(lib_dirs)} if lib_dirs else {}
+            if job.telemetry:  # sampler runs from before warm-up to after the last phase
+                from .telemetry.recorder import Recorder
+                notify("telemetry")
+                tele = Recorder(transport, device, job, workdir, notify)
+                tele.prepare(phases)
             for inv in runner.invocations(device, job, remote_bin, remote_model):
                 notify(inv.phase)
                 start = transport.device_time()
@@ -154,6 +160,12 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
             fail("interrupted", "interrupted by the user")
             raise
         finally:
+            if tele is not None:
+                try:
+                    tele.finish(s, run, phases)
+                except Exception as exc:  # telemetry never turns a measured run into a crash
+                    run.events = list(run.events or []) + [
+                        {"t_s": 0.0, "kind": "telemetry_warning", "detail": f"telemetry: {exc}"}]
             if transport is not None:
                 outcome.bytes_pushed = transport.bytes_sent
                 transport.close()
