@@ -104,6 +104,8 @@ def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry,
         emit_json(data)
     else:
         _console().print(_results_table(data["results"], f"run {data['id']}: {data['status']}"))
+        if data["device_state"].get("throttle_summary"):
+            click.echo(data["device_state"]["throttle_summary"], err=True)
         if data["error"]:
             click.echo(f"run {data['id']} failed ({data['reason']}): {data['error']}", err=True)
     if outcome.status != "ok":
@@ -157,6 +159,9 @@ def show(obj: Ctx, run_id: int, as_json: bool) -> None:
     c.print(f"run {data['id']}  {data['device']}  {data['runner']}  {data['model']}  "
             f"[bold]{data['status']}[/bold]" + (f"  {data['error']}" if data["error"] else ""))
     c.print(_results_table(data["results"]))
+    if data["flags"] or data["device_state"].get("throttle_summary"):
+        c.print(f"flags: {', '.join(data['flags']) or '-'}  "
+                f"{data['device_state'].get('throttle_summary') or ''}")
 
 
 @main.command()

@@ -15,10 +15,19 @@ def save_trace(s: Session, run_id: int, trace) -> int:
 
     s.execute(delete(TraceRow).where(TraceRow.run_id == run_id))
     total = 0
+    shared: list[tuple[str, np.ndarray]] = []  # channels of one sampler share their tick times
     for ser in trace.series.values():
         t0 = float(ser.t[0])
+        meta = dict(ser.meta)
+        same = next((name for name, t in shared if len(t) == len(ser.t)
+                     and np.array_equal(t, ser.t)), None)
+        if same is None:
+            shared.append((ser.name, ser.t))
+            tblob = pack(ser.t - t0)
+        else:
+            meta["t_from"], tblob = same, b""
         row = TraceRow(run_id=run_id, channel=ser.name, unit=ser.unit, kind=ser.kind, t0=t0,
-                       n=len(ser.t), t=pack(ser.t - t0), values=pack(ser.v), meta=ser.meta)
+                       n=len(ser.t), t=tblob, values=pack(ser.v), meta=meta)
         total += len(row.t) + len(row.values)
         s.add(row)
     return total
@@ -30,7 +39,9 @@ def load_trace(s: Session, run_id: int):
     series = {}
     for r in s.scalars(select(TraceRow).where(TraceRow.run_id == run_id)
                        .order_by(TraceRow.id)):
-        t = r.t0 + unpack(r.t, r.n).astype(np.float64)
+        meta = dict(r.meta or {})
+        src = meta.pop("t_from", None)
+        t = series[src].t if src in series else r.t0 + unpack(r.t, r.n).astype(np.float64)
         series[r.channel] = Series(r.channel, r.unit, t, unpack(r.values, r.n).astype(np.float64),
-                                   r.kind, r.meta or {})
+                                   r.kind, meta)
     return Trace(series)

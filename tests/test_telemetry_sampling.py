@@ -104,3 +104,31 @@ def test_no_cap_no_flag():
     rep = analyze(trace, [{"phase": "decode", "start": 0.0, "end": 5.0}],
                   [{"case": {"phase": "decode"}, "samples": {"tokens_per_s": [10, 9, 8]}}])
     assert rep.events == [] and rep.flags == [] and rep.summary is None
+
+
+def test_trace_storage_roundtrip_shares_tick_times(env):
+    from harness.telemetry.trace import Series
+    from results_db.engine import open_db
+    from results_db.models import Device, Run, TraceRow
+    from results_db.traces import load_trace, save_trace
+    t = 1234.5 + np.arange(1000) * 0.01
+    tr = Trace({"a": Series("a", "C", t, np.linspace(30, 80, 1000), "thermal",
+                            {"trips": [{"temp_c": 75.0, "type": "passive"}]}),
+                "b": Series("b", "MHz", t.copy(), np.full(1000, 2200.0), "cpufreq_max"),
+                "c": Series("c", "mW", t[::2], np.arange(500.0), "battery")})
+    sessions = open_db(env["BENCH_DB"])
+    with sessions() as s:
+        run = Run(device=Device(name="d", transport="local"), runner="x", harness_version="0")
+        s.add(run)
+        s.commit()
+        save_trace(s, run.id, tr)
+        s.commit()
+        rows = {r.channel: r for r in s.query(TraceRow).filter_by(run_id=run.id)}
+        assert rows["b"].t == b"" and rows["b"].meta == {"t_from": "a"} and rows["c"].t != b""
+        back = load_trace(s, run.id)
+    assert list(back.series) == ["a", "b", "c"]
+    for name, ser in tr.series.items():
+        got = back.series[name]
+        assert np.allclose(got.t, ser.t, atol=2e-4) and got.unit == ser.unit
+        assert np.array_equal(got.v, ser.v.astype(np.float32))
+    assert back.series["a"].meta == {"trips": [{"temp_c": 75.0, "type": "passive"}]}

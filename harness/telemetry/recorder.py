@@ -60,7 +60,8 @@ class Recorder:
             phases.append({"phase": "condition", "start": start,
                            "end": self.transport.device_time()})
             self.state["conditioning"] = result.to_dict()
-            self.state["start_temps_c"] = result.start_temps_c
+            if result.waited_s > 0:  # temperatures (and battery) as measuring starts
+                self.state.update(discover(self.transport, script, root, self.cfg).state)
             if result.started_hot:
                 self.flags.append("started_hot")
         if not disc.channels:

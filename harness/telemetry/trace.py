@@ -2,7 +2,8 @@
 
 Stored compactly per channel: float32 seconds since the channel's first sample (`t0` kept as a
 float64) and float32 values, each byte-shuffled (the four byte planes stored one after another,
-so the slowly changing high bytes compress to almost nothing) and zlib-compressed.
+so the slowly changing high bytes compress to almost nothing) and zlib-compressed. Channels
+of one sampler share their tick times: the times are stored once and the others point at them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .channels import Channel
 
 def pack(a: np.ndarray) -> bytes:
     raw = np.ascontiguousarray(a, dtype="<f4").view(np.uint8).reshape(-1, 4)
-    return zlib.compress(raw.T.tobytes(), 4)
+    return zlib.compress(raw.T.tobytes(), 1)
 
 
 def unpack(blob: bytes, n: int) -> np.ndarray:
