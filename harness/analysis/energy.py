@@ -19,8 +19,11 @@ TOTAL_RAILS = ("vdd_in", "vin", "in", "total", "sys", "vdd_sys", "system")
 
 
 def power_series(trace: Trace) -> Series | None:
-    """The device's total power: the battery, else a board input rail, else the sum of rails."""
+    """Total power: an external meter, the battery, a board input rail, else the sum of rails."""
     power = [s for s in trace.series.values() if s.name.startswith("power_") and s.unit == "mW"]
+    for s in power:
+        if s.kind == "meter":  # an external meter measures the whole device best
+            return s
     for s in power:
         if s.kind == "battery" or s.name == "power_battery_mw":
             return s

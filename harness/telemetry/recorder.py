@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+import numpy as np
+
 from ..transports.base import Transport
 from .channels import Discovery
 from .condition import condition
@@ -28,6 +30,8 @@ class Recorder:
         self.workdir, self.notify = workdir, notify
         self.cfg = telemetry_config(device)
         self.sampler: Sampler | None = None
+        self.meter: Any = None
+        self.offset: tuple[float, float] = (0.0, 0.0)
         self.discovery: Discovery | None = None
         self.events: list[dict] = []
         self.flags: list[str] = []
@@ -64,13 +68,18 @@ class Recorder:
                 self.state.update(discover(self.transport, script, root, self.cfg).state)
             if result.started_hot:
                 self.flags.append("started_hot")
-        if not disc.channels:
+        if self.cfg.meter:
+            from ..power import make_meter, measure_offset
+            self.meter = make_meter(self.cfg.meter)
+            self.offset = measure_offset(self.transport.device_time)
+            self.meter.start()
+        if disc.channels:
+            self.sampler = Sampler(self.transport, script, disc.channels, self.cfg.interval_ms)
+            if not self.sampler.wait_first(timeout=10):
+                self._warn("sampler printed nothing within 10 s")
+        else:
             self._warn(f"no telemetry channels found under {root}; sampler not started")
-            return
-        self.sampler = Sampler(self.transport, script, disc.channels, self.cfg.interval_ms)
-        if not self.sampler.wait_first(timeout=10):
-            self._warn("sampler printed nothing within 10 s")
-        if self.cfg.baseline_s > 0:
+        if (self.sampler or self.meter) and self.cfg.baseline_s > 0:
             self.notify("baseline")
             start = self.transport.device_time()
             time.sleep(self.cfg.baseline_s)
@@ -84,11 +93,26 @@ class Recorder:
         from ..analysis.energy import energy_metrics
         from ..analysis.throttle import analyze
 
-        if self.sampler is None:
+        from .trace import Series, Trace
+
+        if self.sampler is None and self.meter is None:
             self._store(run)
             return
-        trace = self.sampler.stop()
+        trace = self.sampler.stop() if self.sampler else Trace({})
         self.sampler = None
+        if self.meter is not None:
+            samples = sorted(self.meter.stop())
+            off, unc = self.offset
+            self.state["meter"] = {"kind": self.meter.name, "offset_s": off,
+                                   "offset_uncertainty_s": unc, "samples": len(samples)}
+            if samples:
+                t, v = zip(*samples)
+                trace.series["power_meter_mw"] = Series(
+                    "power_meter_mw", "mW", np.asarray(t) + off, np.asarray(v), "meter",
+                    {"label": f"{self.meter.name} meter", "offset_s": off})
+            else:
+                self._warn(f"power meter {self.meter.name}: no samples")
+            self.meter = None
         for w in trace.warnings:
             self._warn(w)
         self.state["trace_bytes"] = save_trace(s, run.id, trace)

@@ -9,6 +9,7 @@ telemetry:
     - {name: temp_soc_c, path: /sys/class/thermal/thermal_zone3/temp, scale: 0.001, unit: C}
   battery: {current_unit: mA, voltage_unit: uV, discharge: positive}  # default: detected
   baseline_s: 2                        # idle power baseline before the measured phases
+  meter: {kind: csv, path: /tmp/meter.csv, time_column: t, power_column: mw}  # harness/power
 conditioning:
   zones: [cpu-0-0-usr]
   below_c: 40          # wait until every chosen zone is below this...
@@ -20,7 +21,7 @@ conditioning:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,6 +53,7 @@ class TelemetryConfig(BaseModel):
     channels: list[ChannelSpec] = Field(default_factory=list)
     battery: BatterySpec = Field(default_factory=BatterySpec)
     baseline_s: float = Field(default=0.0, ge=0)
+    meter: dict[str, Any] | None = None  # external power meter (harness/power), e.g. kind: csv
 
 
 class ConditioningConfig(BaseModel):
