@@ -262,9 +262,11 @@ def test_bench_run_on_phone_then_rerun_transfers_nothing(env, phones, arm64_runn
         ("MaxPerformance", "1", True, 33)
     assert st["stay_awake"] is True and (phone.root / "svc.log").read_text() == "power stayon usb\n"
     assert "MaxPerformance" in (phone.root / "settaskprofile.log").read_text()
-    bench_cmds = [s for s in phone.services if "llama-bench" in s]
+    bench_cmds = [s for s in phone.services if "-o jsonl" in s]
     assert len(bench_cmds) == 2 and all("taskset 1 " in s for s in bench_cmds)
-    assert all("/data/local/tmp/devicebench/store/" in s for s in bench_cmds)
+    assert all("/data/local/tmp/devicebench/store/" in s and "settaskprofile $$ MaxPerformance"
+               in s for s in bench_cmds)
+    assert not any("settaskprofile" in s for s in phone.services if "mv -f" in s)
     before = len(phone.services)
     second = _run(*args)
     assert second["status"] == "ok" and second["bytes_pushed"] == 0
@@ -288,7 +290,7 @@ def test_screen_off_phone_refuses_to_run(env, phones, arm64_runner, tiny_model):
     p = bench("run", "--device", phone.serial, "--runner", "llama.cpp", "--no-telemetry",
               "--model", str(tiny_model), check=3)
     assert "asleep" in p.stderr
-    assert not any("llama-bench" in s for s in phone.services)
+    assert not any("-o jsonl" in s for s in phone.services)
 
 
 def test_phone_lost_mid_run_keeps_partial_results(env, phones, arm64_runner, tiny_model):
@@ -300,7 +302,7 @@ def test_phone_lost_mid_run_keeps_partial_results(env, phones, arm64_runner, tin
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if any("llama-bench" in s and "-n 256" in s for s in phone.services):
+        if any("-o jsonl" in s and "-n 256" in s for s in phone.services):
             break
         time.sleep(0.05)
     time.sleep(0.5)

@@ -95,10 +95,10 @@ def build_command(argv: Sequence[str] | str, env: dict[str, str] | None = None,
 class _Shell:
     """One shell session: reads until exit, splitting the pid line and (v1) the exit marker."""
 
-    def __init__(self, transport: "AdbTransport", command: str):
+    def __init__(self, transport: "AdbTransport", command: str, preamble: str = ""):
         self.t = transport
         self.marker = f"__devicebench_{secrets.token_hex(6)}:"
-        pre = f"echo {self.marker}$$; {transport.preamble}"
+        pre = f"echo {self.marker}$$; {preamble}"
         if transport.v2:
             script = f"{pre}{command}"
         else:
@@ -300,8 +300,8 @@ class AdbTransport:
         except Exception:  # noqa: BLE001 - best effort, the device may be gone
             pass
 
-    def _run_raw(self, command: str, timeout: float | None) -> CommandResult:
-        shell = _Shell(self, command)
+    def _run_raw(self, command: str, timeout: float | None, preamble: str = "") -> CommandResult:
+        shell = _Shell(self, command, preamble)
         deadline = time.monotonic() + timeout if timeout else None
         out: list[bytes] = []
         err: list[bytes] = []
@@ -334,13 +334,14 @@ class AdbTransport:
     def run(self, argv: Sequence[str] | str, timeout: float | None = None,
             env: dict[str, str] | None = None) -> CommandResult:
         try:
-            return self._run_raw(build_command(argv, env, self._prefix()), timeout)
+            return self._run_raw(build_command(argv, env, self._prefix()), timeout,
+                                 self.preamble)
         except CommandTimeout as exc:
             raise CommandTimeout([argv] if isinstance(argv, str) else argv, exc.timeout,
                                  exc.stdout, exc.stderr) from None
 
     def stream(self, argv: Sequence[str] | str, env: dict[str, str] | None = None) -> _Stream:
-        return _Stream(_Shell(self, build_command(argv, env, self._prefix())))
+        return _Stream(_Shell(self, build_command(argv, env, self._prefix()), self.preamble))
 
     def _sync(self):
         return self._open("sync:")
