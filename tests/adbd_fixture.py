@@ -285,6 +285,24 @@ class FakeAdbd:
             (d / "related_cpus").write_text(cpus + "\n")
             (d / "cpuinfo_max_freq").write_text(f"{max_khz}\n")
             (d / "scaling_governor").write_text("schedutil\n")
+            (d / "scaling_cur_freq").write_text(f"{max_khz}\n")
+            (d / "scaling_max_freq").write_text(f"{max_khz}\n")
+        # thermal zones with the types of a real phone (Xperia XZ1 Compact sample), 35.0 °C
+        zones = re.findall(r"^(?!lilac)(\S+)$", (SAMPLES / "thermal_zone_types_sony_xperia_"
+                                                  "xz1_compact_lilac_partial.txt").read_text(), re.M)
+        for i, ztype in enumerate(zones[:6]):
+            z = root / "sys" / "class" / "thermal" / f"thermal_zone{i}"
+            z.mkdir(parents=True, exist_ok=True)
+            (z / "type").write_text(ztype + "\n")
+            (z / "temp").write_text(f"{35000 + 100 * i}\n")
+        bat = root / "sys" / "class" / "power_supply" / "battery"
+        bat.mkdir(parents=True, exist_ok=True)
+        for name, value in (("type", "Battery"), ("status", "Discharging"), ("capacity", "80"),
+                            ("current_now", "-350000"), ("voltage_now", "4200000")):
+            (bat / name).write_text(value + "\n")
+        # a config's `sysfs_root: /data/local/tmp/sysroot` reaches the same fake tree from
+        # scripts run on the phone (the rewrite only sees command lines, not script bodies)
+        (root / "data" / "local" / "tmp" / "sysroot").symlink_to(root)
         (root / "proc").mkdir(exist_ok=True)
         (root / "proc" / "meminfo").write_text(f"MemTotal:       {mem_kb} kB\n"
                                                "MemFree:         1048576 kB\n")

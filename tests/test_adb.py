@@ -315,3 +315,19 @@ def test_phone_lost_mid_run_keeps_partial_results(env, phones, arm64_runner, tin
     assert [r["case"]["phase"] for r in data["results"]] == ["prefill"]
     shown = bench_json("show", str(data["id"]))
     assert shown["status"] == "failed" and len(shown["results"]) == 1
+
+
+def test_run_with_telemetry_samples_the_phone(env, phones, arm64_runner, tiny_model):
+    phone = phones()
+    (Path(env["BENCH_CONFIG_DIR"]) / "p.yaml").write_text(
+        f"name: p\ntransport: adb\nserial: '{phone.serial}'\n"
+        "sysfs_root: /data/local/tmp/sysroot\ntelemetry: {interval_ms: 50}\n")
+    p = bench("run", "--device", "p", "--runner", "llama.cpp", "--model", str(tiny_model),
+              "--param", "p=16", "--param", "n=16", "--repetitions", "2", "--json")
+    data = json.loads(p.stdout)
+    assert data["status"] == "ok", data["error"]
+    assert not [e for e in data["events"] if e["kind"] == "telemetry_warning"], data["events"]
+    channels = data["device_state"]["channels"]
+    # the fake phone's thermal zones (real Xperia types), its three cpufreq policies, battery
+    assert {"temp_battery_c", "temp_ufs_therm_c", "temp_pm8998_tz_c", "freq_cpu0_mhz",
+            "freq_cpu4_mhz", "freq_cpu7_mhz", "power_battery_mw"} <= set(channels), channels
