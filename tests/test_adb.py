@@ -145,6 +145,30 @@ def test_stream_yields_lines_and_stop_kills(phones):
         "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
 
 
+def test_config_server_and_adb_connect(adb_server, tmp_path, monkeypatch):
+    """`adb.server` beats the environment; `adb.connect: true` runs `adb connect` first."""
+    from harness.transports.adb import AdbTransport
+    from harness.transports.adb_settings import AdbSettings
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(free_port()))  # nothing listens there
+    phone = FakeAdbd(tmp_path / "wifi")
+    try:
+        assert phone.serial not in adb_server.adb("devices").stdout
+        t = AdbTransport(phone.serial, AdbSettings(server=f"127.0.0.1:{adb_server.port}",
+                                                   connect=True))
+        assert t.run(["echo", "over wifi"]).stdout == "over wifi\n"
+        assert adb_server.wait_state(phone.serial, "device") == "device"
+    finally:
+        adb_server.adb("disconnect", phone.serial)
+        phone.kill()
+
+
+def test_env_names_must_be_identifiers():
+    from harness.transports.adb import build_command
+    assert build_command(["a b"], {"LD_LIBRARY_PATH": "/x y"}) == "LD_LIBRARY_PATH='/x y' 'a b'"
+    with pytest.raises(ValueError):
+        build_command(["true"], {"X;rm": "1"})
+
+
 def test_unknown_serial_is_unavailable(phones):
     from harness.transports import DeviceUnavailable
     phones()

@@ -28,6 +28,7 @@ short never leaves a file under the name `place()` checks. The file mode is the 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shlex
 import socket
@@ -88,6 +89,9 @@ def build_command(argv: Sequence[str] | str, env: dict[str, str] | None = None,
                   prefix: Sequence[str] = ()) -> str:
     """argv (quoted word by word) with `K=V` assignments; a str is taken as shell text."""
     body = argv if isinstance(argv, str) else shlex.join([*prefix, *argv])
+    for k in env or {}:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
+            raise ValueError(f"environment variable name {k!r} is not a shell identifier")
     assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
     return f"{assign} {body}" if assign else body
 
