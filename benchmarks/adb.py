@@ -80,18 +80,19 @@ def main() -> None:
                             llama], env=env, check=True, capture_output=True, cwd=REPO)
             phone = phones[0]
 
-            def trips(reps: int) -> int:
+            def trips(reps: int, telemetry: str) -> int:
                 before = len(phone.services)
                 subprocess.run([*cli, "run", "--device", phone.serial, "--runner", "llama.cpp",
                                 "--model", str(model), "--param", "p=16", "--param", "n=4",
-                                "--repetitions", str(reps), "--no-telemetry", "--json"],
+                                "--repetitions", str(reps), telemetry, "--json"],
                                env=env, check=True, capture_output=True, cwd=REPO)
                 return len(phone.services) - before
-            trips(1)  # pushes; later runs are cached
-            one, ten = trips(1), trips(10)
-            print(f"adb round trips: 1-repetition run {one}, 10-repetition run {ten}; "
-                  f"added per repetition {(ten - one) / 9:.1f} (target <= 3), per iteration 0 "
-                  f"(llama-bench repeats on the device)")
+            for flag in ("--no-telemetry", "--telemetry"):
+                trips(1, flag)  # pushes (runner, sampler); later runs are cached
+                one, ten = trips(1, flag), trips(10, flag)
+                print(f"adb round trips ({flag[2:]}): 1-repetition run {one}, 10-repetition run "
+                      f"{ten}; added per repetition {(ten - one) / 9:.1f} (target <= 3), per "
+                      f"iteration 0 (llama-bench repeats on the device)")
         else:
             print("adb round trips: skipped (set LLAMA_BENCH to a llama-bench binary)")
 
