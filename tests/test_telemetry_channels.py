@@ -95,3 +95,27 @@ def test_sampler_reports_unreadable_as_na(fs, tmp_path):
     assert header.startswith("# devicebench-sampler 2")
     up, vals, bad = parse_tick(tick, 2)
     assert vals[0] == 35000 and bad == [1] and up > 0
+
+
+@pytest.mark.parametrize("env,mode", [({}, "read"), ({"DEVICEBENCH_SAMPLER_REEXEC": "1"}, "sleep")])
+def test_sampler_waits_without_forking_where_the_shell_can(fs, env, mode, tmp_path):
+    import os
+    import shutil
+    if mode == "read" and not (shutil.which("bash") or shutil.which("mksh")):
+        pytest.skip("no shell with read -t here")
+    if mode == "sleep" and not os.path.realpath(shutil.which("sh")).endswith("dash"):
+        pytest.skip("sh is not dash: it may wait with read -t itself")
+    script = tmp_path / "s" / "sampler.sh"  # a writable folder beside it holds the FIFO
+    script.parent.mkdir()
+    shutil.copy(SAMPLER, script)
+    p = subprocess.Popen(["sh", str(script), "sample", "0.05",
+                          str(fs.path("sys/class/thermal/thermal_zone0/temp"))],
+                         stdout=subprocess.PIPE, text=True, env={**os.environ, **env})
+    header = p.stdout.readline().split()
+    ticks = [parse_tick(p.stdout.readline(), 1) for _ in range(3)]
+    p.kill()
+    p.wait()
+    assert header[-1] == mode
+    ups = [t[0] for t in ticks]
+    assert all(t[1] == [35000.0] for t in ticks) and ups == sorted(ups) and ups[2] - ups[0] >= 0.08
+    assert list((tmp_path / "s").iterdir()) == [script]  # the FIFO is unlinked once opened
