@@ -15,6 +15,9 @@ import numpy as np
 
 from ..telemetry.trace import Series, Trace
 
+# PowerManager THERMAL_STATUS_* (harness.probes.android.THERMAL_STATUS)
+STATUS = {0: "none", 1: "light", 2: "moderate", 3: "severe", 4: "critical", 5: "emergency",
+          6: "shutdown"}
 MEASURED_SKIP = {"push", "baseline", "condition"}
 PERF_DROP = 0.05  # last repetition this much below the first counts as falling performance
 MAX_EVENTS_PER_CHANNEL = 20
@@ -107,9 +110,10 @@ def _status(trace: Trace, t0: float) -> list[dict]:
         if s.kind != "thermal_status":
             continue
         for i in np.nonzero(np.diff(s.v))[0]:
+            a, b = int(s.v[i]), int(s.v[i + 1])
             out.append({"t_s": round(float(s.t[i + 1]) - t0, 3), "kind": "thermal_status",
-                        "detail": f"thermal status {s.v[i]:g} -> {s.v[i + 1]:g}",
-                        "channel": s.name})
+                        "detail": f"thermal status {STATUS.get(a, a)} -> {STATUS.get(b, b)}",
+                        "channel": s.name, "rising": b > a})
     return out
 
 
@@ -144,7 +148,7 @@ def analyze(trace: Trace, phases: list[dict], results: Iterable[dict]) -> Thrott
     perf = _perf(list(results), phases, t0) if stressed else []
     report = ThrottleReport(sorted(events + perf, key=lambda e: e["t_s"]))
     first_cap = next((e for e in events if e["kind"] == "freq_cap"), None)
-    status_up = any(e["kind"] == "thermal_status" for e in events)
+    status_up = any(e["kind"] == "thermal_status" and e["rising"] for e in events)
     if first_cap or status_up or perf:
         report.flags.append("throttled")
         first = first_cap or next(e for e in report.events

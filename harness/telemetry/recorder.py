@@ -31,6 +31,7 @@ class Recorder:
         self.cfg = telemetry_config(device)
         self.sampler: Sampler | None = None
         self.meter: Any = None
+        self.status: Any = None
         self.offset: tuple[float, float] = (0.0, 0.0)
         self.discovery: Discovery | None = None
         self.events: list[dict] = []
@@ -68,6 +69,13 @@ class Recorder:
                 self.state.update(discover(self.transport, script, root, self.cfg).state)
             if result.started_hot:
                 self.flags.append("started_hot")
+        period = self.cfg.thermal_status_s
+        if period is None:
+            period = 5.0 if getattr(self.device, "transport", "") == "adb" else 0.0
+        if period > 0:
+            from .status import StatusPoller
+            self.status = StatusPoller(self.transport, period)
+            self.status.start()
         if self.cfg.meter:
             from ..power import make_meter, measure_offset
             self.meter = make_meter(self.cfg.meter)
@@ -79,7 +87,7 @@ class Recorder:
                 self._warn("sampler printed nothing within 10 s")
         else:
             self._warn(f"no telemetry channels found under {root}; sampler not started")
-        if (self.sampler or self.meter) and self.cfg.baseline_s > 0:
+        if (self.sampler or self.meter or self.status) and self.cfg.baseline_s > 0:
             self.notify("baseline")
             start = self.transport.device_time()
             time.sleep(self.cfg.baseline_s)
@@ -95,11 +103,18 @@ class Recorder:
 
         from .trace import Series, Trace
 
-        if self.sampler is None and self.meter is None:
+        if self.sampler is None and self.meter is None and self.status is None:
             self._store(run)
             return
         trace = self.sampler.stop() if self.sampler else Trace({})
         self.sampler = None
+        if self.status is not None:
+            ser = self.status.stop()
+            if ser is not None:
+                trace.series[ser.name] = ser
+            if self.status.warning:
+                self._warn(self.status.warning)
+            self.status = None
         if self.meter is not None:
             samples = sorted(self.meter.stop())
             off, unc = self.offset

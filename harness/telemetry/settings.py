@@ -9,6 +9,7 @@ telemetry:
     - {name: temp_soc_c, path: /sys/class/thermal/thermal_zone3/temp, scale: 0.001, unit: C}
   battery: {current_unit: mA, voltage_unit: uV, discharge: positive}  # default: detected
   baseline_s: 2                        # idle power baseline before the measured phases
+  thermal_status_s: 5                  # poll `dumpsys thermalservice` (adb default; 0 = off)
   meter: {kind: csv, path: /tmp/meter.csv, time_column: t, power_column: mw}  # harness/power
 conditioning:
   zones: [cpu-0-0-usr]
@@ -53,6 +54,7 @@ class TelemetryConfig(BaseModel):
     channels: list[ChannelSpec] = Field(default_factory=list)
     battery: BatterySpec = Field(default_factory=BatterySpec)
     baseline_s: float = Field(default=0.0, ge=0)
+    thermal_status_s: float | None = Field(default=None, ge=0)  # None: 5 s on adb, else off
     meter: dict[str, Any] | None = None  # external power meter (harness/power), e.g. kind: csv
 
 

@@ -1,0 +1,66 @@
+"""Android thermal status polled during a run: a fake `dumpsys` (the phone's binder service
+cannot exist here) prints the real thermalservice format with a status the test raises."""
+
+from __future__ import annotations
+
+import time
+
+from harness.analysis.throttle import analyze
+from harness.telemetry.settings import TelemetryConfig
+from harness.telemetry.status import StatusPoller
+from harness.transports.local import LocalTransport
+from conftest import SAMPLES
+
+SAMPLE = SAMPLES / "android/dumpsys_thermalservice_samsung_a52_5g_android12_flattened.txt"
+
+
+def fake_dumpsys(tmp_path, monkeypatch):
+    status = tmp_path / "status"
+    status.write_text("0")
+    body = tmp_path / "body.txt"
+    body.write_text(SAMPLE.read_text())
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    tool = bindir / "dumpsys"
+    tool.write_text(f"#!/bin/sh\n[ \"$1\" = thermalservice ] || exit 1\n"
+                    f"sed \"s/^Thermal Status: .*/Thermal Status: $(cat {status})/\" {body}\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    return status
+
+
+def test_status_rise_is_an_event_and_throttles(tmp_path, monkeypatch):
+    status = fake_dumpsys(tmp_path, monkeypatch)
+    tr = LocalTransport()
+    t0 = tr.device_time()
+    poller = StatusPoller(tr, 0.05)
+    poller.start()
+    time.sleep(0.3)
+    status.write_text("2")
+    time.sleep(0.3)
+    ser = poller.stop()
+    assert poller.warning is None
+    assert ser.v[0] == 0 and ser.v[-1] == 2 and set(ser.v) == {0.0, 2.0}
+    from harness.telemetry.trace import Trace
+    rep = analyze(Trace({"thermal_status": ser}),
+                  [{"phase": "decode", "start": t0, "end": tr.device_time()}], [])
+    ev = [e for e in rep.events if e["kind"] == "thermal_status"]
+    assert [e["detail"] for e in ev] == ["thermal status none -> moderate"]
+    assert 0.25 < ev[0]["t_s"] < 0.7
+    assert rep.flags == ["throttled"]
+    assert rep.summary == f"throttled after {ev[0]['t_s']:.0f} s: thermal status none -> moderate"
+
+
+def test_failing_or_missing_dumpsys_is_a_warning(tmp_path, monkeypatch):
+    p = StatusPoller(LocalTransport(), 0.05, ["/bin/sh", "-c", "exit 3"])
+    p.start()
+    assert p.stop() is None
+    assert p.warning == "/bin/sh -c exit 3: no thermal status (exit 3); not polled"
+    monkeypatch.setenv("PATH", str(tmp_path))
+    p = StatusPoller(LocalTransport(), 0.05)
+    p.start()
+    assert p.stop() is None and p.warning.startswith("thermal status polling stopped: ")
+
+
+def test_default_period_by_transport():
+    assert TelemetryConfig().thermal_status_s is None
