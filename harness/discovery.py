@@ -134,11 +134,20 @@ def resolve_device(configs: dict[str, DeviceConfig], name: str) -> DeviceConfig:
     """`--device NAME`: a config (adb ones get their ABI from the phone if unset), else a
     serial the adb server knows (generic Android defaults); else BadInput naming the known."""
     from .job import BadInput
-    if name in configs:
-        return with_abi(configs[name])
     by_serial = {c.serial: c for c in configs.values() if c.serial}
-    if name in by_serial:
-        return with_abi(by_serial[name])
+    cfg = configs.get(name) or by_serial.get(name)
+    if cfg is not None:
+        if cfg.transport == "adb":  # refuse early (no run stored) when the phone is not ready
+            serial = cfg.serial or cfg.name
+            states = adb_states(cfg.adb.server)
+            state = (states or {}).get(serial, "absent") if states is not None else None
+            if state is None:
+                raise DeviceUnavailable(f"device {cfg.name}: no adb server reachable "
+                                        "(`adb start-server`)")
+            if state != "device":
+                from .transports.adb import state_error
+                raise state_error(serial, state)
+        return with_abi(cfg)
     try:
         states = adb_states() or {}
     except DeviceUnavailable:

@@ -207,11 +207,13 @@ class _Conn:
             self.streams[local] = stream
             service = data.rstrip(b"\0").decode(errors="replace")
             dev.services.append(service)
-            if not dev.start_service(stream, service):
+            run = dev.service_for(stream, service)
+            if run is None:
                 del self.streams[local]
                 self.send(_msg(A_CLSE, 0, a0))
                 return
-            self.send(_msg(A_OKAY, local, a0))
+            self.send(_msg(A_OKAY, local, a0))  # before the service may write to the stream
+            threading.Thread(target=run, daemon=True).start()
         elif cmd == A_OKAY:
             s = self.streams.get(a1)
             if s:
@@ -347,19 +349,17 @@ class FakeAdbd:
             self.conns.append(conn)
             threading.Thread(target=conn.serve, daemon=True).start()
 
-    def start_service(self, stream: _Stream, service: str) -> bool:
+    def service_for(self, stream: _Stream, service: str):
+        """The function serving an OPEN, or None for a service this phone does not offer."""
         if service.startswith("shell"):
             head, _, command = service.partition(":")
-            args = head.split(",")[1:]
-            v2 = "v2" in args
+            v2 = "v2" in head.split(",")[1:]
             if v2 and not self.v2:
-                return False
-            threading.Thread(target=self._shell, args=(stream, command, v2), daemon=True).start()
-            return True
+                return None
+            return lambda: self._shell(stream, command, v2)
         if service == "sync:":
-            threading.Thread(target=self._sync, args=(stream,), daemon=True).start()
-            return True
-        return False
+            return lambda: self._sync(stream)
+        return None
 
     def _shell(self, stream: _Stream, command: str, v2: bool) -> None:
         env = {"PATH": f"{self.root}/bin:/usr/bin:/bin", "HOME": str(self.root),

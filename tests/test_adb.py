@@ -236,6 +236,16 @@ def test_unauthorized_and_offline_are_shown_with_their_fix(env, phones):
               check=3)
     assert "unauthorized" in r.stderr and "USB debugging prompt" in r.stderr
     assert "Traceback" not in r.stderr
+    cfg = Path(env["BENCH_CONFIG_DIR"])
+    (cfg / "locked.yaml").write_text(f"name: locked\ntransport: adb\nserial: '{locked.serial}'\n")
+    (cfg / "gone.yaml").write_text("name: gone\ntransport: adb\nserial: R5CX0000\n")
+    r = bench("run", "--device", "locked", "--runner", "llama.cpp", "--model", "x", check=3)
+    assert "USB debugging prompt" in r.stderr
+    r = bench("run", "--device", "gone", "--runner", "llama.cpp", "--model", "x", check=3)
+    assert "adb device R5CX0000 is absent: plug the phone in" in r.stderr
+    assert bench_json("runs")["runs"] == []  # refused before any run was stored
+    rows = {x["name"]: x for x in bench_json("devices")["devices"]}
+    assert rows["gone"]["state"] == "absent" and rows["locked"]["state"] == "unauthorized"
 
 
 def test_devices_without_adb_server_is_not_an_error(env, monkeypatch):

@@ -46,6 +46,8 @@ FIX = {
                     "(or revoke authorizations in Developer options and reconnect)",
     "offline": "reconnect the cable or run `adb reconnect`; on Wi-Fi re-run `adb connect`",
     "no permissions": "add a udev rule for the phone's USB vendor id (plugdev group)",
+    "absent": "plug the phone in (or `adb connect host:port` for Wi-Fi) and check the config's "
+              "serial against `adb devices`",
     "recovery": "reboot the phone into Android",
     "bootloader": "reboot the phone into Android",
     "sideload": "reboot the phone into Android",
@@ -94,6 +96,18 @@ def build_command(argv: Sequence[str] | str, env: dict[str, str] | None = None,
             raise ValueError(f"environment variable name {k!r} is not a shell identifier")
     assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
     return f"{assign} {body}" if assign else body
+
+
+def _hold_marker(buf: bytes, marker: bytes) -> tuple[bytes, bytes]:
+    """Split v1 output into (safe to pass on, held back): the exit marker and anything that
+    may be its beginning stay held, so a streamed line is never delayed by more than that."""
+    i = buf.find(marker)
+    if i >= 0:
+        return buf[:i], buf[i:]
+    j = buf.rfind(b"\n")
+    if j >= 0 and marker.startswith(buf[j:]):
+        return buf[:j], buf[j:]
+    return buf, b""
 
 
 class _Shell:
@@ -159,11 +173,9 @@ class _Shell:
                     data = line + b"\n" + data
                 pid_seen = True
             if kind == 1 and not self.t.v2:
-                tail += data
-                keep = len(mark) + 16
-                if len(tail) > keep:
-                    yield 1, tail[:-keep]
-                    tail = tail[-keep:]
+                out, tail = _hold_marker(tail + data, b"\n" + mark)
+                if out:
+                    yield 1, out
                 continue
             if data:
                 yield kind, data
@@ -300,7 +312,9 @@ class AdbTransport:
 
     def kill_group(self, pid: int) -> None:
         try:
-            self._run_raw(f"kill -9 -{pid} 2>/dev/null || kill -9 {pid} 2>/dev/null", 15)
+            # the group when the shell leads one (adbd's setsid), else the shell's children
+            self._run_raw(f"kill -9 -{pid} 2>/dev/null || {{ pkill -9 -P {pid}; kill -9 {pid}; }}"
+                          " 2>/dev/null", 15)
         except Exception:  # noqa: BLE001 - best effort, the device may be gone
             pass
 
