@@ -129,8 +129,19 @@ def test_timeout_kills_the_remote_process_group(phones):
         "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
 
 
-def test_stream_yields_lines_and_stop_kills(phones):
-    phone = phones()
+def test_v1_marker_hold_back():
+    from harness.transports.adb import _hold_marker
+    m = b"__devicebench_abc:"
+    assert _hold_marker(b"line 1\nline 2\n", m) == (b"line 1\nline 2\n", b"")
+    assert _hold_marker(b"out\n__devi", m) == (b"out\n", b"__devi")  # may be the marker
+    assert _hold_marker(b"out\n__devX", m) == (b"out\n__devX", b"")  # cannot be
+    assert _hold_marker(b"no newline__devicebench_abc:0\n", m) == (
+        b"no newline", b"__devicebench_abc:0\n")
+
+
+@pytest.mark.parametrize("v2", [True, False], ids=["shell_v2", "shell_v1"])
+def test_stream_yields_lines_and_stop_kills(phones, v2):
+    phone = phones(v2=v2)
     t = _transport(phone)
     s = t.stream(["sh", "-c", "for i in 1 2 3; do echo tick $i; done; echo $$ > s.pid; sleep 60"])
     it = iter(s)

@@ -17,8 +17,8 @@ merged stream, no exit code) and `shell,v2:` (packets `id u8, len u32le, data`; 
 Every command runs in a wrapper shell that first prints its pid. adbd starts each shell in its
 own session, so that pid is the process group: a timeout kills `-pid` from a second shell
 (closing the stream alone leaves a non-pty command running). On shell v1 the exit code comes
-from a marker line the wrapper prints after the command (`printf '\\n<marker>%d\\n' $?`), so
-output without a trailing newline is kept byte for byte.
+from a marker the wrapper prints right after the command's output (`printf '<marker>%d\\n'
+$?`), so output without a trailing newline is kept byte for byte.
 
 Pushes go to `<dest>.partial-<random>` over sync, then `mv -f` to the final name: a push cut
 short never leaves a file under the name `place()` checks. The file mode is the host file's
@@ -99,14 +99,14 @@ def build_command(argv: Sequence[str] | str, env: dict[str, str] | None = None,
 
 
 def _hold_marker(buf: bytes, marker: bytes) -> tuple[bytes, bytes]:
-    """Split v1 output into (safe to pass on, held back): the exit marker and anything that
-    may be its beginning stay held, so a streamed line is never delayed by more than that."""
+    """Split v1 output into (safe to pass on, held back): the exit marker, or the longest end
+    of `buf` that may be its beginning, stays held; a complete line is never delayed."""
     i = buf.find(marker)
     if i >= 0:
         return buf[:i], buf[i:]
-    j = buf.rfind(b"\n")
-    if j >= 0 and marker.startswith(buf[j:]):
-        return buf[:j], buf[j:]
+    for k in range(min(len(marker) - 1, len(buf)), 0, -1):
+        if buf.endswith(marker[:k]):
+            return buf[:-k], buf[-k:]
     return buf, b""
 
 
@@ -120,7 +120,7 @@ class _Shell:
         if transport.v2:
             script = f"{pre}{command}"
         else:
-            script = f"{pre}{command}; printf '\\n{self.marker}%d\\n' $?"
+            script = f"{pre}{command}; printf '{self.marker}%d\\n' $?"
         self.conn = transport._open(("shell,v2,raw:" if transport.v2 else "shell:") + script)
         self.sock: socket.socket = self.conn.conn
         self.pid: int | None = None
@@ -173,7 +173,7 @@ class _Shell:
                     data = line + b"\n" + data
                 pid_seen = True
             if kind == 1 and not self.t.v2:
-                out, tail = _hold_marker(tail + data, b"\n" + mark)
+                out, tail = _hold_marker(tail + data, mark)
                 if out:
                     yield 1, out
                 continue
@@ -185,10 +185,10 @@ class _Shell:
             else:
                 tail = self._head
         if not self.t.v2:
-            i = tail.rfind(b"\n" + mark)
+            i = tail.rfind(mark)
             if i >= 0:
                 try:
-                    self.exit_code = int(tail[i + 1 + len(mark):].strip())
+                    self.exit_code = int(tail[i + len(mark):].strip())
                 except ValueError:
                     self.exit_code = None
                 tail = tail[:i]
