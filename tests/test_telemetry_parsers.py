@@ -164,3 +164,14 @@ def test_parsers_never_crash(name, parts, noise):
         return
     for r in rows:
         assert all(isinstance(v, float) or isinstance(v, int) for v in r.metrics.values())
+
+
+def test_odpm_sample_two_meters():
+    path = SAMPLES / "android/odpm_iio_energy_value_pixel6_two_devices.txt"
+    exp = meta(path)["expected"]
+    rows = PARSERS["odpm"](path.read_text())
+    assert [r.case for r in rows] == [{"index": 0, "t_ms": 349894}, {"index": 1, "t_ms": 359458}]
+    got = {(r.case["t_ms"], k): v for r in rows for k, v in r.metrics.items()}
+    want = {(x["t_ms"], f"energy_{slug(x['rail'])}_mj"): x["energy_uws"] / 1000
+            for x in exp["rails"]}
+    assert got == want and len(got) == 16

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from harness.analysis.throttle import analyze
 from harness.telemetry.settings import TelemetryConfig
 from harness.telemetry.status import StatusPoller
@@ -64,3 +66,50 @@ def test_failing_or_missing_dumpsys_is_a_warning(tmp_path, monkeypatch):
 
 def test_default_period_by_transport():
     assert TelemetryConfig().thermal_status_s is None
+
+
+def test_odpm_counters_polled_into_power(tmp_path):
+    """Two fake PMIC nodes whose counters a writer advances: 500 mW on the CPU rail."""
+    import threading
+    from harness.telemetry.channels import channels_from_listing, parse_listing
+    from harness.telemetry.odpm import OdpmPoller
+    import subprocess
+    from harness.telemetry.session import SAMPLER
+    root = tmp_path / "root"
+    nodes = [root / "sys/bus/iio/devices" / f"iio:device{i}" for i in (0, 1)]
+    for n in nodes:
+        n.mkdir(parents=True)
+    stop = threading.Event()
+
+    def writer():
+        k = 0
+        while True:
+            t_ms = 1000 + 100 * k  # the meter's own clock: energy over exactly 100 ms steps
+            for i, n in enumerate(nodes):
+                tmp = n / ".e"
+                tmp.write_text(f"t={t_ms}\nCH0(T={t_ms})[S{i}_VDD_CPU], {50000 * k}\n"
+                               f"CH1(T={t_ms})[S{i}_VDD_MEM], {10000 * k}\n")
+                tmp.replace(n / "energy_value")
+            k += 1
+            if stop.wait(0.03):
+                return
+
+    w = threading.Thread(target=writer)
+    w.start()
+    try:
+        listing = parse_listing(subprocess.run(["sh", str(SAMPLER), "discover", str(root)],
+                                               capture_output=True, text=True).stdout)
+        assert channels_from_listing(listing, TelemetryConfig(), str(root)).odpm
+        p = OdpmPoller(LocalTransport(), str(root), 0.05)
+        p.start()
+        time.sleep(0.5)
+        series = {s.name: s for s in p.stop()}
+    finally:
+        stop.set()
+        w.join()
+    assert p.warning is None
+    assert set(series) == {f"{k}_s{i}_vdd_{r}_{u}" for i in (0, 1) for r in ("cpu", "mem")
+                           for k, u in (("energy", "mj"), ("power", "mw"))}
+    cpu = series["power_s0_vdd_cpu_mw"]
+    assert len(cpu.v) >= 3 and np.allclose(cpu.v, 500.0)  # 50000 uWs per 100 ms
+    assert np.allclose(series["power_s1_vdd_mem_mw"].v, 100.0)

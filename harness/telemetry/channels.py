@@ -37,6 +37,7 @@ class Discovery:
     channels: list[Channel]
     warnings: list[str]
     battery: dict[str, Any] | None = None  # units and sign used, and where they came from
+    odpm: bool = False  # Pixel ODPM energy counters present (polled, see odpm.py)
     state: dict[str, Any] = field(default_factory=dict)  # battery level, charging, start temps
 
 
@@ -257,4 +258,6 @@ def channels_from_listing(listing: dict[str, str], cfg: TelemetryConfig, root: s
     chans = [c for c in chans if c.name not in set(cfg.exclude)]
     if info:
         state["battery"] = info
-    return Discovery(chans, warnings, info, state)
+    odpm = cfg.discover and any(p.endswith("/energy_value") and v.startswith("t=")
+                                for p, v in listing.items())
+    return Discovery(chans, warnings, info, odpm=odpm, state=state)

@@ -7,7 +7,8 @@ Formats: NVIDIA tegrastats (Jetson Linux Developer Guide, "tegrastats Utility"; 
 with unit-less cur/avg mW rails and `POM_*` names, Orin JetPack 5+ with `mW` suffixes, JetPack 6
 with a leading `MM-DD-YYYY HH:MM:SS` timestamp); AOSP `dumpsys battery` / `dumpsys
 thermalservice` / `getprop` (parsed by harness.probes.android); Rockchip RKNPU debugfs
-`/sys/kernel/debug/rknpu/load` ("NPU load:  Core0: 63%, ..." or single-core "NPU load:  45%").
+`/sys/kernel/debug/rknpu/load` ("NPU load:  Core0: 63%, ..." or single-core "NPU load:  45%");
+Pixel ODPM `energy_value` (`odpm`, see odpm.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Callable
 
 from ..results import ParseError, Result
 from .channels import slug
+from .odpm import parse_odpm
 
 # --- tegrastats ------------------------------------------------------------------------------
 
@@ -215,4 +217,5 @@ PARSERS: dict[str, Callable[[str], list[Result]]] = {
     "dumpsys-thermal": parse_thermal,
     "getprop": parse_getprop_rows,
     "npu-load": parse_npu_load,
+    "odpm": parse_odpm,
 }

@@ -32,6 +32,7 @@ class Recorder:
         self.sampler: Sampler | None = None
         self.meter: Any = None
         self.status: Any = None
+        self.odpm: Any = None
         self.offset: tuple[float, float] = (0.0, 0.0)
         self.discovery: Discovery | None = None
         self.events: list[dict] = []
@@ -76,6 +77,10 @@ class Recorder:
             from .status import StatusPoller
             self.status = StatusPoller(self.transport, period)
             self.status.start()
+        if disc.odpm and self.cfg.odpm_s > 0:
+            from .odpm import OdpmPoller
+            self.odpm = OdpmPoller(self.transport, root, self.cfg.odpm_s)
+            self.odpm.start()
         if self.cfg.meter:
             from ..power import make_meter, measure_offset
             self.meter = make_meter(self.cfg.meter)
@@ -87,7 +92,7 @@ class Recorder:
                 self._warn("sampler printed nothing within 10 s")
         else:
             self._warn(f"no telemetry channels found under {root}; sampler not started")
-        if (self.sampler or self.meter or self.status) and self.cfg.baseline_s > 0:
+        if (self.sampler or self.meter or self.status or self.odpm) and self.cfg.baseline_s > 0:
             self.notify("baseline")
             start = self.transport.device_time()
             time.sleep(self.cfg.baseline_s)
@@ -103,11 +108,17 @@ class Recorder:
 
         from .trace import Series, Trace
 
-        if self.sampler is None and self.meter is None and self.status is None:
+        if not (self.sampler or self.meter or self.status or self.odpm):
             self._store(run)
             return
         trace = self.sampler.stop() if self.sampler else Trace({})
         self.sampler = None
+        if self.odpm is not None:
+            for ser in self.odpm.stop():
+                trace.series[ser.name] = ser
+            if self.odpm.warning:
+                self._warn(self.odpm.warning)
+            self.odpm = None
         if self.status is not None:
             ser = self.status.stop()
             if ser is not None:

@@ -21,7 +21,8 @@ discover() {
            "$r"/sys/class/power_supply/*/voltage_now "$r"/sys/class/power_supply/*/status \
            "$r"/sys/class/power_supply/*/capacity \
            "$r"/sys/class/hwmon/hwmon*/name "$r"/sys/class/hwmon/hwmon*/in*_label \
-           "$r"/sys/class/hwmon/hwmon*/in*_input "$r"/sys/class/hwmon/hwmon*/curr*_input; do
+           "$r"/sys/class/hwmon/hwmon*/in*_input "$r"/sys/class/hwmon/hwmon*/curr*_input \
+           "$r"/sys/bus/iio/devices/iio:device*/energy_value; do
     [ -r "$f" ] || continue
     v=
     read -r v 2>/dev/null < "$f"
