@@ -287,7 +287,13 @@ def _run(*args: str, check: int | None = 0) -> dict:
     return json.loads(p.stdout)
 
 
-def test_bench_run_on_phone_then_rerun_transfers_nothing(env, phones, arm64_runner, tiny_model):
+def test_bench_run_on_phone_then_rerun_transfers_nothing(env, phones, llama_bench, tiny_model,
+                                                        tmp_path):
+    lib = tmp_path / "libggml-extra.so"
+    lib.write_bytes(b"\x7fELF" + bytes(1000))
+    bench("runners", "add", "llama.cpp", "--abi", "android-arm64-v8a", str(llama_bench),
+          "--lib", str(lib))
+    arm64_runner = llama_bench
     phone = phones()
     cfg = Path(env["BENCH_CONFIG_DIR"]) / "op11.yaml"
     cfg.write_text(f"name: op11\ntransport: adb\nserial: '{phone.serial}'\naffinity: '1'\n"
@@ -300,7 +306,7 @@ def test_bench_run_on_phone_then_rerun_transfers_nothing(env, phones, arm64_runn
     assert tests["prefill"]["metrics"]["prefill_tokens_per_s"] > 0
     assert tests["decode"]["metrics"]["decode_tokens_per_s"] > 0
     assert 0 < tests["decode"]["metrics"]["bandwidth_utilization"] < 1
-    sizes = tiny_model.stat().st_size + arm64_runner.stat().st_size
+    sizes = tiny_model.stat().st_size + arm64_runner.stat().st_size + lib.stat().st_size
     assert first["bytes_pushed"] == sizes == phone.sync_bytes_received
     st = first["device_state"]
     assert (st["task_profile"], st["affinity"], st["awake"], st["android_sdk"]) == \
@@ -312,6 +318,12 @@ def test_bench_run_on_phone_then_rerun_transfers_nothing(env, phones, arm64_runn
     assert all("/data/local/tmp/devicebench/store/" in s and "settaskprofile $$ MaxPerformance"
                in s for s in bench_cmds)
     assert not any("settaskprofile" in s for s in phone.services if "mv -f" in s)
+    lib_dirs = [p.parent for p in (phone.root / "data/local/tmp/devicebench/store").glob("*/*.so")]
+    assert len(lib_dirs) == 1 and all(
+        f"LD_LIBRARY_PATH=/data/local/tmp/devicebench/store/{lib_dirs[0].name} " in s
+        for s in bench_cmds)
+    binary = next((phone.root / "data/local/tmp/devicebench/store").glob("*/llama-bench"))
+    assert binary.stat().st_mode & 0o777 == 0o755
     before = len(phone.services)
     second = _run(*args)
     assert second["status"] == "ok" and second["bytes_pushed"] == 0

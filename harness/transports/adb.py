@@ -430,7 +430,8 @@ class AdbTransport:
         finally:
             c.close()
         q = shlex.quote
-        self._check(self._run_raw(f"mv -f {q(tmp)} {q(remote)}", 60), "rename")
+        chmod = f" && chmod {mode:o} {q(remote)}" if mode & 0o111 else ""  # executables stay so
+        self._check(self._run_raw(f"mv -f {q(tmp)} {q(remote)}{chmod}", 60), "rename")
         self.bytes_sent += sent
 
     def _check(self, res: CommandResult, what: str) -> None:
