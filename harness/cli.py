@@ -354,6 +354,7 @@ def db_upgrade(obj: Ctx) -> None:
 
 # Command modules of other areas attach here, one line each: main.add_command(...)
 from .cli_telemetry import trace as _trace; main.add_command(_trace)  # noqa: E402
+from .cli_campaign import campaign as _campaign; main.add_command(_campaign)  # noqa: E402
 
 
 if __name__ == "__main__":
