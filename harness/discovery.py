@@ -89,21 +89,28 @@ def _row(cfg: DeviceConfig | None, serial: str | None, state: str) -> dict[str, 
 
 
 def discover(configs: dict[str, DeviceConfig], server: str | None = None) -> Discovery:
+    """All rows; each configured phone is looked up on its own `adb.server` (default: env)."""
     out = Discovery()
-    try:
-        states = adb_states(server)
-    except DeviceUnavailable as exc:
-        states = None
-        out.notes.append(str(exc))
-    if states is None:
-        out.notes.append("adb: no server reachable, phones not discovered "
-                         "(`adb start-server` to list them)")
-        states = {}
+    servers = {server} | {c.adb.server for c in configs.values() if c.transport == "adb"}
+    by_server: dict[str | None, dict[str, str]] = {}
+    for srv in sorted(servers, key=str):
+        try:
+            found = adb_states(srv)
+        except DeviceUnavailable as exc:  # a server that answers but fails the listing
+            found = {}
+            out.notes.append(str(exc))
+        if found is None:
+            from .transports.adb import server_address
+            host, port = server_address(srv)
+            out.notes.append(f"adb: no server reachable at {host}:{port}, phones not discovered "
+                             "(`adb start-server` to list them)")
+        by_server[srv] = found or {}
+    states = by_server[server]
     by_serial = {c.serial: c for c in configs.values() if c.transport == "adb" and c.serial}
     for cfg in configs.values():
         if cfg.transport == "adb":
             serial = cfg.serial or cfg.name
-            out.rows.append(_row(cfg, serial, states.get(serial, "absent")))
+            out.rows.append(_row(cfg, serial, by_server[cfg.adb.server].get(serial, "absent")))
         elif cfg.transport == "local":
             out.rows.append(_row(cfg, None, "device"))
         else:
@@ -116,7 +123,8 @@ def discover(configs: dict[str, DeviceConfig], server: str | None = None) -> Dis
     def one(row: dict[str, Any]) -> None:
         cfg = configs.get(row["name"]) if row["configured"] else None
         try:
-            props = probe(row["serial"], server, cfg.sysfs_root if cfg else "/")
+            props = probe(row["serial"], cfg.adb.server if cfg else server,
+                          cfg.sysfs_root if cfg else "/")
         except DeviceUnavailable as exc:
             row["error"] = str(exc)
             return

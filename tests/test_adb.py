@@ -231,6 +231,20 @@ def test_devices_discovers_two_phones_with_properties(env, phones):
     assert sum(s.startswith("shell") for s in pixel.services) == 1
 
 
+def test_configured_phone_on_its_own_adb_server(env, phones, adb_server, monkeypatch):
+    phone = phones()
+    (Path(env["BENCH_CONFIG_DIR"]) / "lab.yaml").write_text(
+        f"name: lab\ntransport: adb\nserial: '{phone.serial}'\n"
+        f"adb: {{server: '127.0.0.1:{adb_server.port}'}}\n")
+    dead = free_port()
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(dead))  # the default server is down
+    p = bench("devices", "--json")
+    rows = {r["name"]: r for r in json.loads(p.stdout)["devices"]}
+    assert rows["lab"]["state"] == "device" and rows["lab"]["properties"]["model"] == "CPH2451"
+    assert phone.serial not in rows  # not listed twice
+    assert f"no server reachable at 127.0.0.1:{dead}" in p.stderr
+
+
 def test_unauthorized_and_offline_are_shown_with_their_fix(env, phones):
     locked = phones(state="unauthorized", auth="never")
     silent = phones(state="offline", auth="silent")
