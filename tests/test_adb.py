@@ -112,6 +112,35 @@ def test_push_keeps_mode_and_never_leaves_partial_names(phones, tmp_path):
     assert [p.name for p in store.iterdir()] == ["tool"]
 
 
+def test_push_cut_short_never_leaves_the_final_name(phones, tmp_path):
+    import threading
+    from harness.transports import TransportError
+    phone = phones()
+    t = _transport(phone)
+    big = tmp_path / "big.gguf"
+    big.write_bytes(os.urandom(1 << 20) * 200)
+    dest = "/data/local/tmp/devicebench/store/feed/big.gguf"
+    errors: list[Exception] = []
+
+    def push():
+        try:
+            t.push(big, dest)
+        except TransportError as exc:
+            errors.append(exc)
+    th = threading.Thread(target=push)
+    th.start()
+    store = phone.root / "data/local/tmp/devicebench/store/feed"
+    deadline = time.monotonic() + 30
+    while phone.sync_bytes_received < 20 << 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    phone.kill()
+    th.join(60)
+    assert len(errors) == 1 and "vanished" in str(errors[0])
+    assert not (store / "big.gguf").exists()
+    assert [p.name.startswith("big.gguf.partial-") for p in store.iterdir()] == [True]
+    assert t.bytes_sent == 0
+
+
 def test_timeout_kills_the_remote_process_group(phones):
     from harness.transports import CommandTimeout
     phone = phones()
