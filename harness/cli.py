@@ -41,9 +41,11 @@ def devices(obj: Ctx, as_json: bool) -> None:
     if as_json:
         return emit_json({"devices": rows})
     from rich.table import Table
-    t = Table("name", "transport", "state", "abi", "soc")
+    from .discovery import summary
+    t = Table("name", "transport", "state", "abi", "soc", "details")
     for r in rows:
-        t.add_row(r["name"], r["transport"], r["state"], r["abi"] or "-", r["soc"] or "-")
+        t.add_row(r["name"], r["transport"], r["state"], r["abi"] or "-", r["soc"] or "-",
+                  summary(r))
     _console().print(t)
     for r in rows:
         if r.get("fix") or r.get("error"):

@@ -167,3 +167,28 @@ def resolve_device(configs: dict[str, DeviceConfig], name: str) -> DeviceConfig:
         return android_config(name)
     known = sorted(configs) + [f"{s} (adb)" for s in sorted(states)]
     raise BadInput(f"unknown device {name!r} (known: {', '.join(known)})")
+
+
+def summary(row: dict[str, Any]) -> str:
+    """One line of a phone's probed properties for the `bench devices` table."""
+    p = row.get("properties")
+    if not p:
+        return row.get("fix") or row.get("error") or ""
+    parts = [" ".join(x for x in (p.get("manufacturer"), p.get("model")) if x)]
+    if p.get("android_release"):
+        parts.append(f"Android {p['android_release']} (SDK {p.get('sdk')})")
+    if p.get("cpu_clusters"):
+        parts.append("+".join(str(len(c["cpus"])) for c in p["cpu_clusters"]) + " cores @ " +
+                     "/".join(f"{c.get('max_mhz', 0) / 1000:.2f}" for c in p["cpu_clusters"])
+                     + " GHz")
+    if p.get("ram_kb"):
+        parts.append(f"{p['ram_kb'] / 2**20:.1f} GiB")
+    b = p.get("battery") or {}
+    if b.get("level") is not None:
+        parts.append(f"battery {b['level']}% {b.get('temperature_c')}°C {b.get('status_name')}")
+    if p.get("thermal_status") is not None:
+        from .probes.android import THERMAL_STATUS
+        parts.append(f"thermal {THERMAL_STATUS.get(p['thermal_status'], p['thermal_status'])}")
+    if p.get("awake") is False:
+        parts.append("asleep")
+    return ", ".join(x for x in parts if x)

@@ -255,6 +255,11 @@ def test_devices_discovers_two_phones_with_properties(env, phones):
     assert [c["max_khz"] for c in q["cpu_clusters"]] == [1704000, 2367000, 2914000]
     assert (q["battery"]["level"], q["battery"]["temperature_c"]) == (100, 30.9)
     assert oneplus.serial not in [r["name"] for r in data["devices"] if r["configured"]]
+    from harness.discovery import summary
+    assert summary(op) == ("OnePlus CPH2451, Android 13 (SDK 33), 4+3+1 cores @ 2.02/2.80/3.19 "
+                           "GHz, 7.5 GiB, battery 80% 18.0°C not_charging, thermal none")
+    human = bench("devices").stdout
+    assert "my-pixel" in human and "Google" in human and "CPH2451" in human
     # one shell round trip per phone for all its properties
     assert sum(s.startswith("shell") for s in oneplus.services) == 1
     assert sum(s.startswith("shell") for s in pixel.services) == 1
