@@ -258,11 +258,11 @@ def test_devices_discovers_two_phones_with_properties(env, phones):
     from harness.discovery import summary
     assert summary(op) == ("OnePlus CPH2451, Android 13 (SDK 33), 4+3+1 cores @ 2.02/2.80/3.19 "
                            "GHz, 7.5 GiB, battery 80% 18.0°C not_charging, thermal none")
-    human = bench("devices").stdout
-    assert "my-pixel" in human and "Google" in human and "CPH2451" in human
     # one shell round trip per phone for all its properties
     assert sum(s.startswith("shell") for s in oneplus.services) == 1
     assert sum(s.startswith("shell") for s in pixel.services) == 1
+    human = bench("devices").stdout
+    assert "my-pixel" in human and "Google" in human and "CPH2451" in human
 
 
 def test_configured_phone_on_its_own_adb_server(env, phones, adb_server, monkeypatch):
