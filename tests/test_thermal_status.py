@@ -57,11 +57,12 @@ def test_failing_or_missing_dumpsys_is_a_warning(tmp_path, monkeypatch):
     p = StatusPoller(LocalTransport(), 0.05, ["/bin/sh", "-c", "exit 3"])
     p.start()
     assert p.stop() is None
-    assert p.warning == "/bin/sh -c exit 3: no thermal status (exit 3); not polled"
+    assert p.warning == "/bin/sh -c exit 3: no Android thermal status (exit 3); not polled"
     monkeypatch.setenv("PATH", str(tmp_path))
     p = StatusPoller(LocalTransport(), 0.05)
     p.start()
-    assert p.stop() is None and p.warning.startswith("thermal status polling stopped: ")
+    assert p.stop() is None
+    assert p.warning.startswith("Android thermal status polling stopped: ")
 
 
 def test_default_period_by_transport():
@@ -113,3 +114,35 @@ def test_odpm_counters_polled_into_power(tmp_path):
     cpu = series["power_s0_vdd_cpu_mw"]
     assert len(cpu.v) >= 3 and np.allclose(cpu.v, 500.0)  # 50000 uWs per 100 ms
     assert np.allclose(series["power_s1_vdd_mem_mw"].v, 100.0)
+
+
+def test_rpi_get_throttled_bits_become_events():
+    from harness.telemetry.status import parse_get_throttled
+    from harness.telemetry.trace import Series, Trace
+    assert parse_get_throttled("throttled=0x50005\n") == 0x50005
+    assert parse_get_throttled("throttled=0x0") == 0 and parse_get_throttled("error") is None
+    t = np.array([10.0, 12.0, 14.0, 16.0])
+    v = np.array([0x0, 0x1, 0x50005, 0x50000], dtype=float)  # under-voltage, then throttled
+    rep = analyze(Trace({"rpi_throttled": Series("rpi_throttled", "", t, v, "rpi_throttled")}),
+                  [{"phase": "measure", "start": 10.0, "end": 16.0}], [])
+    ev = [(e["t_s"], e["detail"]) for e in rep.events if e["kind"] == "rpi_throttled"]
+    assert ev == [(2.0, "Raspberry Pi firmware: under-voltage"),
+                  (4.0, "Raspberry Pi firmware: throttled")]
+    assert rep.flags == ["throttled"]
+    assert rep.summary == "throttled after 4 s: Raspberry Pi firmware: throttled"
+
+
+def test_vcgencmd_is_discovered_without_forking(tmp_path, monkeypatch):
+    import subprocess
+    from harness.telemetry.channels import channels_from_listing, parse_listing
+    from harness.telemetry.session import SAMPLER
+    tool = tmp_path / "vcgencmd"
+    tool.write_text("#!/bin/sh\necho throttled=0x0\n")
+    tool.chmod(0o755)
+
+    def found(path: str) -> bool:
+        out = subprocess.run(["sh", str(SAMPLER), "discover", str(tmp_path)],
+                             capture_output=True, text=True, env={"PATH": path}).stdout
+        return channels_from_listing(parse_listing(out), TelemetryConfig()).vcgencmd
+
+    assert found(f"{tmp_path}:/usr/bin:/bin") and not found("/usr/bin:/bin")

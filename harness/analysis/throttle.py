@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..telemetry.trace import Series, Trace
+from ..telemetry.trace import Trace
 
 # PowerManager THERMAL_STATUS_* (harness.probes.android.THERMAL_STATUS)
 STATUS = {0: "none", 1: "light", 2: "moderate", 3: "severe", 4: "critical", 5: "emergency",
@@ -117,6 +117,26 @@ def _status(trace: Trace, t0: float) -> list[dict]:
     return out
 
 
+def _rpi(trace: Trace, t0: float) -> list[dict]:
+    """Raspberry Pi firmware bits (vcgencmd get_throttled): a newly set low bit is an event."""
+    from ..telemetry.status import RPI_BITS
+    out = []
+    s = trace.series.get("rpi_throttled")
+    if s is None:
+        return out
+    prev = 0
+    for t, v in zip(s.t.tolist(), s.v.tolist()):
+        now = int(v) & 0xF
+        new = now & ~prev
+        if new:
+            names = ", ".join(n for bit, n in RPI_BITS.items() if new & bit)
+            out.append({"t_s": round(t - t0, 3), "kind": "rpi_throttled",
+                        "detail": f"Raspberry Pi firmware: {names}", "channel": s.name,
+                        "capped": bool(new & 0xE)})
+        prev = now
+    return out
+
+
 def _perf(results: Iterable[Any], phases: list[dict], t0: float) -> list[dict]:
     """Per-repetition samples (e.g. llama-bench samples_ts) falling from first to last."""
     ends = {p["phase"]: p["end"] for p in phases if "end" in p}
@@ -139,21 +159,26 @@ def _perf(results: Iterable[Any], phases: list[dict], t0: float) -> list[dict]:
     return out
 
 
+def _throttling(e: dict) -> bool:
+    """Events that mean the device is slowing itself down (not just warm)."""
+    return (e["kind"] in ("freq_cap", "perf_drop")
+            or (e["kind"] == "thermal_status" and e.get("rising", False))
+            or (e["kind"] == "rpi_throttled" and e.get("capped", False)))
+
+
 def analyze(trace: Trace, phases: list[dict], results: Iterable[dict]) -> ThrottleReport:
     """`results`: dicts with `case` and `samples` ({metric: [per-repetition values]})."""
     t0 = origin(phases, trace)
     caps = _caps(trace, t0)
-    events = sorted(caps + _trips(trace, t0) + _status(trace, t0), key=lambda e: e["t_s"])
+    events = sorted(caps + _trips(trace, t0) + _status(trace, t0) + _rpi(trace, t0),
+                    key=lambda e: e["t_s"])
     stressed = bool(events)
     perf = _perf(list(results), phases, t0) if stressed else []
     report = ThrottleReport(sorted(events + perf, key=lambda e: e["t_s"]))
-    first_cap = next((e for e in events if e["kind"] == "freq_cap"), None)
-    status_up = any(e["kind"] == "thermal_status" and e["rising"] for e in events)
-    if first_cap or status_up or perf:
+    if any(_throttling(e) for e in events) or perf:
         report.flags.append("throttled")
-        first = first_cap or next(e for e in report.events
-                                  if e["kind"] in ("thermal_status", "perf_drop", "trip_crossed",
-                                                   "trip_above_at_start"))
+        first = next((e for e in caps if e["kind"] == "freq_cap"), None) or \
+            next(e for e in report.events if _throttling(e))  # a cap names its cause best
         report.summary = f"throttled after {max(first['t_s'], 0):.0f} s: {first['detail']}"
         report.events.append({"t_s": first["t_s"], "kind": "throttled",
                               "detail": report.summary})

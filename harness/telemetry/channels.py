@@ -38,6 +38,7 @@ class Discovery:
     warnings: list[str]
     battery: dict[str, Any] | None = None  # units and sign used, and where they came from
     odpm: bool = False  # Pixel ODPM energy counters present (polled, see odpm.py)
+    vcgencmd: bool = False  # Raspberry Pi firmware tool present (throttling bits, status.py)
     state: dict[str, Any] = field(default_factory=dict)  # battery level, charging, start temps
 
 
@@ -260,4 +261,5 @@ def channels_from_listing(listing: dict[str, str], cfg: TelemetryConfig, root: s
         state["battery"] = info
     odpm = cfg.discover and any(p.endswith("/energy_value") and v.startswith("t=")
                                 for p, v in listing.items())
-    return Discovery(chans, warnings, info, odpm=odpm, state=state)
+    return Discovery(chans, warnings, info, odpm=odpm, state=state,
+                     vcgencmd="/tool/vcgencmd" in listing)

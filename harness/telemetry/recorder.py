@@ -33,6 +33,7 @@ class Recorder:
         self.meter: Any = None
         self.status: Any = None
         self.odpm: Any = None
+        self.rpi: Any = None
         self.offset: tuple[float, float] = (0.0, 0.0)
         self.discovery: Discovery | None = None
         self.events: list[dict] = []
@@ -54,10 +55,12 @@ class Recorder:
         zones = cond.zones
 
         def read_temps() -> dict[str, float]:
+            """{zone type: C} of the chosen zones, from one discovery listing."""
             d = discover(self.transport, script, root, self.cfg)
-            temps = {c.meta["zone"]: v for c in d.channels if c.kind == "thermal"
-                     for v in [d.state.get("start_temps_c", {}).get(c.name)] if v is not None}
-            return {z: v for z, v in temps.items() if zones is None or z in zones}
+            now = d.state.get("start_temps_c", {})
+            return {c.meta["zone"]: now[c.name] for c in d.channels
+                    if c.kind == "thermal" and c.name in now
+                    and (zones is None or c.meta["zone"] in zones)}
 
         if cond.below_c is not None or cond.max_slope_c_per_min is not None or cond.hot_c:
             self.notify("condition")
@@ -77,6 +80,12 @@ class Recorder:
             from .status import StatusPoller
             self.status = StatusPoller(self.transport, period)
             self.status.start()
+        if disc.vcgencmd and self.cfg.vcgencmd_s > 0:
+            from .status import StatusPoller, parse_get_throttled
+            self.rpi = StatusPoller(self.transport, self.cfg.vcgencmd_s,
+                                    ["vcgencmd", "get_throttled"], parse_get_throttled,
+                                    "rpi_throttled", "Raspberry Pi throttling")
+            self.rpi.start()
         if disc.odpm and self.cfg.odpm_s > 0:
             from .odpm import OdpmPoller
             self.odpm = OdpmPoller(self.transport, root, self.cfg.odpm_s)
@@ -92,7 +101,8 @@ class Recorder:
                 self._warn("sampler printed nothing within 10 s")
         else:
             self._warn(f"no telemetry channels found under {root}; sampler not started")
-        if (self.sampler or self.meter or self.status or self.odpm) and self.cfg.baseline_s > 0:
+        if (self.sampler or self.meter or self.status or self.odpm or self.rpi) \
+                and self.cfg.baseline_s > 0:
             self.notify("baseline")
             start = self.transport.device_time()
             time.sleep(self.cfg.baseline_s)
@@ -108,11 +118,21 @@ class Recorder:
 
         from .trace import Series, Trace
 
-        if not (self.sampler or self.meter or self.status or self.odpm):
+        if not (self.sampler or self.meter or self.status or self.odpm or self.rpi):
             self._store(run)
             return
+        ends = [p["end"] for p in phases if "end" in p]
+        if self.sampler and ends:
+            self.sampler.wait_until(max(ends), timeout=max(1.0, 3 * self.cfg.interval_ms / 1000))
         trace = self.sampler.stop() if self.sampler else Trace({})
         self.sampler = None
+        if self.rpi is not None:
+            ser = self.rpi.stop()
+            if ser is not None:
+                trace.series[ser.name] = ser
+            if self.rpi.warning:
+                self._warn(self.rpi.warning)
+            self.rpi = None
         if self.odpm is not None:
             for ser in self.odpm.stop():
                 trace.series[ser.name] = ser

@@ -28,6 +28,7 @@ discover() {
     read -r v 2>/dev/null < "$f"
     [ -n "$v" ] && echo "$f=$v"
   done
+  command -v vcgencmd >/dev/null 2>&1 && echo "/tool/vcgencmd=1"
   echo "END"
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,15 @@ class Sampler:
 
     def wait_first(self, timeout: float = 5.0) -> bool:
         return self._first.wait(timeout)
+
+    def wait_until(self, device_t: float, timeout: float) -> bool:
+        """Wait for a tick at or after `device_t`, so the last phase is covered to its end."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._thread.is_alive():
+            if self._times and self._times[-1] >= device_t:
+                return True
+            time.sleep(0.01)
+        return bool(self._times) and self._times[-1] >= device_t
 
     def stop(self) -> Trace:
         try:

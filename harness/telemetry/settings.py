@@ -55,7 +55,8 @@ class TelemetryConfig(BaseModel):
     battery: BatterySpec = Field(default_factory=BatterySpec)
     baseline_s: float = Field(default=0.0, ge=0)
     thermal_status_s: float | None = Field(default=None, ge=0)  # None: 5 s on adb, else off
-    odpm_s: float = Field(default=1.0, ge=0)  # Pixel ODPM energy counters, when present; 0 = off
+    odpm_s: float = Field(default=1.0, ge=0)
+    vcgencmd_s: float = Field(default=2.0, ge=0)  # Raspberry Pi get_throttled, when present  # Pixel ODPM energy counters, when present; 0 = off
     meter: dict[str, Any] | None = None  # external power meter (harness/power), e.g. kind: csv
 
 
