@@ -408,13 +408,17 @@ class AdbTransport:
             sock = c.conn
             sock.settimeout(None)
             sock.sendall(b"SEND" + struct.pack("<I", len(spec)) + spec)
-            with open(local, "rb") as f:
+            buf = bytearray(8 + SYNC_CHUNK)  # one DATA request per send, no per-chunk copies
+            buf[:4] = b"DATA"
+            view = memoryview(buf)
+            with open(local, "rb", buffering=0) as f:
                 while True:
-                    chunk = f.read(SYNC_CHUNK)
-                    if not chunk:
+                    n = f.readinto(view[8:])
+                    if not n:
                         break
-                    sock.sendall(b"DATA" + struct.pack("<I", len(chunk)) + chunk)
-                    sent += len(chunk)
+                    struct.pack_into("<I", buf, 4, n)
+                    sock.sendall(view[:8 + n])
+                    sent += n
             sock.sendall(b"DONE" + struct.pack("<I", int(local.stat().st_mtime)))
             reply = self._read_exact(sock, 8)
             if reply[:4] == b"FAIL":
