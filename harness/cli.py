@@ -82,11 +82,13 @@ def _results_table(results: list[dict], title: str = ""):
 @click.option("--telemetry/--no-telemetry", default=True)
 @click.option("--timeout", "timeout_s", default=1800.0, show_default=True,
               help="Seconds per runner invocation.")
+@click.option("--sustained", help="Repeat the phases for a duration (90s, 10m, 1h): the "
+              "sustained curve (`bench trace RUN --format png`).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @_guard
 def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry, timeout_s,
-        as_json) -> None:
+        sustained, as_json) -> None:
     """Run one job on one device, store it, print a summary."""
     from .execute import execute
     from .job import BadInput, Job
@@ -95,8 +97,10 @@ def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry,
     from .discovery import resolve_device
     devs = obj.devices()
     cfg = resolve_device(devs, device)
+    from .telemetry.plot import parse_duration
     job = Job(device=device, runner=runner, model=model, params=_parse_params(params),
-              repetitions=repetitions, warmup=warmup, telemetry=telemetry, timeout_s=timeout_s)
+              repetitions=repetitions, warmup=warmup, telemetry=telemetry, timeout_s=timeout_s,
+              sustained_s=parse_duration(sustained, "--sustained") if sustained else None)
     sessions = obj.sessions()
     outcome = execute(job, cfg, sessions,
                       on_phase=None if as_json else lambda p: click.echo(f"  {p}...", err=True))

@@ -8,7 +8,9 @@ so a failure at any point leaves a `failed` run with its reason and everything m
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -127,29 +129,37 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
                 notify("telemetry")
                 tele = Recorder(transport, device, job, workdir, notify)
                 tele.prepare(phases)
-            for inv in runner.invocations(device, job, remote_bin, remote_model):
-                notify(inv.phase)
-                start = transport.device_time()
-                res = transport.run(inv.argv, timeout=job.timeout_s, env={**env, **inv.env})
-                phases.append({"phase": inv.phase, "start": start,
-                               "end": transport.device_time()})
-                if res.exit_code != 0:
-                    tail = res.stderr.strip()[-STDERR_TAIL:]
-                    fail("runner_exit", f"{runner.binary} ({inv.phase}) exited with code "
-                         f"{res.exit_code}: {tail}")
+            invocations = runner.invocations(device, job, remote_bin, remote_model)
+            until = time.monotonic() + job.sustained_s if job.sustained_s else None
+            for it in itertools.count(1):  # once, or repeated for --sustained DURATION
+                for inv in invocations:
+                    phase = inv.phase if it == 1 else f"{inv.phase}#{it}"
+                    notify(phase)
+                    start = transport.device_time()
+                    res = transport.run(inv.argv, timeout=job.timeout_s, env={**env, **inv.env})
+                    phases.append({"phase": phase, "start": start,
+                                   "end": transport.device_time()})
+                    if res.exit_code != 0:
+                        tail = res.stderr.strip()[-STDERR_TAIL:]
+                        fail("runner_exit", f"{runner.binary} ({phase}) exited with code "
+                             f"{res.exit_code}: {tail}")
+                        break
+                    try:
+                        rows = runner.parse(res.stdout, res.stderr)
+                    except ParseError as exc:
+                        fail("parse_error", f"{phase}: {exc}")
+                        break
+                    for r in rows:
+                        r.case.setdefault("phase", phase)
+                        if until is not None:
+                            r.case["iteration"] = it
+                    add_bandwidth(rows, device.memory_bandwidth_gbps)
+                    outcome.results += rows
+                    store.add_results(s, run, rows)
+                    run.phases = list(phases)
+                    s.commit()
+                if outcome.status != "running" or until is None or time.monotonic() >= until:
                     break
-                try:
-                    rows = runner.parse(res.stdout, res.stderr)
-                except ParseError as exc:
-                    fail("parse_error", f"{inv.phase}: {exc}")
-                    break
-                for r in rows:
-                    r.case.setdefault("phase", inv.phase)
-                add_bandwidth(rows, device.memory_bandwidth_gbps)
-                outcome.results += rows
-                store.add_results(s, run, rows)
-                run.phases = list(phases)
-                s.commit()
         except CommandTimeout as exc:
             fail("timeout", str(exc))
         except DeviceUnavailable as exc:

@@ -132,3 +132,49 @@ def test_failed_run_keeps_trace_and_hot_start_is_flagged(registered, tiny_model,
 def test_trace_errors(env, tmp_path):
     p = bench("trace", "999", "-o", str(tmp_path / "x.json"), check=2)
     assert p.stderr.startswith("error: no run 999")
+
+
+def test_sustained_run_repeats_phases_and_plots(registered, tiny_model, env, tmp_path):
+    fs = _device(env, tmp_path, "sus")
+    heater = HeatOnLoad(fs, tmp_path / "device", start_c=70.0, step_s=0.01, idle_ma=300,
+                        load_ma=800)
+    heater.start()
+    try:
+        run = bench_json("run", "--device", "sus", "--runner", "llama.cpp", "--model",
+                         str(tiny_model), "--param", "p=0", "--param", "n=16", "--param", "t=1",
+                         "--repetitions", "2", "--sustained", "2s")
+    finally:
+        heater.stop()
+    assert run["status"] == "ok", run["error"]
+    names = [p["phase"] for p in run["phases"] if p["phase"].startswith("decode")]
+    assert len(names) >= 2 and names[:2] == ["decode", "decode#2"]
+    iters = [r["case"]["iteration"] for r in run["results"]]
+    assert iters == list(range(1, len(names) + 1))
+    dec = [p for p in run["phases"] if p["phase"].startswith("decode")]
+    assert dec[-1]["end"] - dec[0]["start"] >= 2.0 - 0.5  # ran for about the duration
+    assert all("energy_mj_per_token" in r["metrics"] for r in run["results"])
+    png = tmp_path / "s.png"
+    bench("trace", str(run["id"]), "--format", "png", "-o", str(png))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    p = bench("run", "--device", "sus", "--runner", "llama.cpp", "--model", str(tiny_model),
+              "--sustained", "ten minutes", check=2)
+    assert "--sustained 'ten minutes'" in p.stderr
+
+
+def test_sustained_perf_drop_is_an_event():
+    import numpy as np
+    from harness.analysis.throttle import analyze
+    from harness.telemetry.trace import Series, Trace
+    t = np.arange(0.0, 10.0, 0.5)
+    cap = np.where(t < 4, 3000.0, 2200.0)
+    tr = Trace({"freq_max_cpu4_mhz": Series("freq_max_cpu4_mhz", "MHz", t, cap, "cpufreq_max",
+                                            {"label": "CPU big cluster", "unit": "cpu4"})})
+    phases = [{"phase": "decode" if k == 1 else f"decode#{k}", "start": 2.0 * k - 2,
+               "end": 2.0 * k - 0.5} for k in range(1, 6)]
+    results = [{"case": {"phase": p["phase"], "test": "tg16", "iteration": k + 1},
+                "metrics": {"tokens_per_s": v}, "samples": {}}
+               for k, (p, v) in enumerate(zip(phases, [100.0, 99.0, 80.0, 79.0, 78.0]))]
+    rep = analyze(tr, phases, results)
+    drops = [e["detail"] for e in rep.events if e["kind"] == "perf_drop"]
+    assert drops == ["decode tg16 tokens_per_s fell 22% over 5 iterations (100 -> 78)"]
+    assert rep.summary == "throttled after 4 s: CPU big cluster capped 3.0 -> 2.2 GHz"

@@ -166,6 +166,30 @@ def _throttling(e: dict) -> bool:
             or (e["kind"] == "rpi_throttled" and e.get("capped", False)))
 
 
+def _sustained(results: list[dict], phases: list[dict], t0: float) -> list[dict]:
+    """--sustained runs: the same test's throughput falling from the first iteration to the last."""
+    ends = {p["phase"]: p["end"] for p in phases if "end" in p}
+    groups: dict[tuple, list[tuple[int, float, str]]] = {}
+    for r in results:
+        case, metrics = r["case"], r.get("metrics") or {}
+        if "iteration" in case and metrics.get("tokens_per_s"):
+            key = (str(case.get("phase", "")).split("#")[0], case.get("test", ""))
+            groups.setdefault(key, []).append((case["iteration"], metrics["tokens_per_s"],
+                                               case.get("phase", "")))
+    out = []
+    for (phase, test), pts in groups.items():
+        pts.sort()
+        if len(pts) < 3:
+            continue
+        first, last = pts[0][1], pts[-1][1]
+        drop = (first - last) / first
+        if drop >= PERF_DROP:
+            out.append({"t_s": round(ends.get(pts[-1][2], t0) - t0, 3), "kind": "perf_drop",
+                        "detail": f"{phase} {test} tokens_per_s fell {drop:.0%} over "
+                                  f"{len(pts)} iterations ({first:.4g} -> {last:.4g})"})
+    return out
+
+
 def analyze(trace: Trace, phases: list[dict], results: Iterable[dict]) -> ThrottleReport:
     """`results`: dicts with `case` and `samples` ({metric: [per-repetition values]})."""
     t0 = origin(phases, trace)
@@ -173,7 +197,8 @@ def analyze(trace: Trace, phases: list[dict], results: Iterable[dict]) -> Thrott
     events = sorted(caps + _trips(trace, t0) + _status(trace, t0) + _rpi(trace, t0),
                     key=lambda e: e["t_s"])
     stressed = bool(events)
-    perf = _perf(list(results), phases, t0) if stressed else []
+    results = list(results)
+    perf = (_perf(results, phases, t0) + _sustained(results, phases, t0)) if stressed else []
     report = ThrottleReport(sorted(events + perf, key=lambda e: e["t_s"]))
     if any(_throttling(e) for e in events) or perf:
         report.flags.append("throttled")

@@ -163,8 +163,8 @@ class Recorder:
             self._warn(w)
         self.state["trace_bytes"] = save_trace(s, run.id, trace)
         self.state["channels"] = sorted(trace.series)
-        results = [{"case": r.case, "samples": {x.metric: x.values for x in r.samples}}
-                   for r in run.results]
+        results = [{"case": r.case, "metrics": r.metrics,
+                    "samples": {x.metric: x.values for x in r.samples}} for r in run.results]
         report = analyze(trace, phases, results)
         self.events += report.events
         self.flags += report.flags
