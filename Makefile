@@ -26,6 +26,7 @@ test: setup
 
 bench: setup
 	LLAMA_BENCH="$$(tail -1 $(VENV)/llama-bench.path)" $(BIN)/python benchmarks/foundation.py
+	LLAMA_BENCH="$$(tail -1 $(VENV)/llama-bench.path)" $(BIN)/python benchmarks/adb.py
 
 clean:
 	rm -rf $(VENV) out
