@@ -85,7 +85,7 @@ def test_recorder_aligns_meter_to_device_clock(tmp_path, env):
 
     class Dev:
         sysfs_root = str(tmp_path / "empty")
-        telemetry = TelemetryConfig(meter={"kind": "csv", "path": str(log),
+        telemetry = TelemetryConfig(baseline_s=0, meter={"kind": "csv", "path": str(log),
                                            "time_column": "epoch", "power_column": "mw"})
         conditioning = {}
 

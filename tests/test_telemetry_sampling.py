@@ -132,3 +132,32 @@ def test_trace_storage_roundtrip_shares_tick_times(env):
         assert np.allclose(got.t, ser.t, atol=2e-4) and got.unit == ser.unit
         assert np.array_equal(got.v, ser.v.astype(np.float32))
     assert back.series["a"].meta == {"trips": [{"temp_c": 75.0, "type": "passive"}]}
+
+
+@pytest.mark.parametrize("with_power", [True, False])
+def test_default_idle_baseline_only_when_power_is_measured(tmp_path, env, with_power):
+    from harness.telemetry.recorder import DEFAULT_BASELINE_S, Recorder
+    fs = FakeSysfs(tmp_path / "root")
+    cfg = TelemetryConfig(interval_ms=50) if with_power else \
+        TelemetryConfig(interval_ms=50, exclude=["power_battery_mw", "power_vdd_in_mw",
+                                                 "power_vdd_cpu_gpu_cv_mw"])
+
+    class Dev:
+        sysfs_root = str(fs.root)
+        telemetry = cfg
+        conditioning = {}
+        transport = "local"
+
+    class Job:
+        conditioning = {}
+
+    rec = Recorder(LocalTransport(), Dev(), Job(), str(tmp_path / "dev"))
+    phases: list[dict] = []
+    rec.prepare(phases)
+    rec.sampler.stop()
+    if with_power:
+        (b,) = phases
+        assert b["phase"] == "baseline"
+        assert DEFAULT_BASELINE_S <= b["end"] - b["start"] < DEFAULT_BASELINE_S + 1
+    else:
+        assert phases == []

@@ -16,6 +16,8 @@ from .condition import condition
 from .session import Sampler, discover, place_sampler, telemetry_config
 from .settings import ConditioningConfig
 
+DEFAULT_BASELINE_S = 2.0
+
 
 def _conditioning(device: Any, job: Any) -> ConditioningConfig:
     base = device.conditioning.model_dump(exclude_unset=True) if hasattr(
@@ -101,11 +103,14 @@ class Recorder:
                 self._warn("sampler printed nothing within 10 s")
         else:
             self._warn(f"no telemetry channels found under {root}; sampler not started")
-        if (self.sampler or self.meter or self.status or self.odpm or self.rpi) \
-                and self.cfg.baseline_s > 0:
+        baseline = self.cfg.baseline_s
+        if baseline is None:  # idle power is only worth waiting for when power is measured
+            power = any(c.name.startswith("power_") for c in disc.channels)
+            baseline = DEFAULT_BASELINE_S if (power or self.meter or self.odpm) else 0.0
+        if (self.sampler or self.meter or self.status or self.odpm or self.rpi) and baseline > 0:
             self.notify("baseline")
             start = self.transport.device_time()
-            time.sleep(self.cfg.baseline_s)
+            time.sleep(baseline)
             phases.append({"phase": "baseline", "start": start,
                            "end": self.transport.device_time()})
 

@@ -8,7 +8,7 @@ telemetry:
   channels:                            # extra channels (or replace a discovered one by name)
     - {name: temp_soc_c, path: /sys/class/thermal/thermal_zone3/temp, scale: 0.001, unit: C}
   battery: {current_unit: mA, voltage_unit: uV, discharge: positive}  # default: detected
-  baseline_s: 2                        # idle power baseline before the measured phases
+  baseline_s: 2                        # idle power before measuring (default: 2 s if power is read)
   thermal_status_s: 5                  # poll `dumpsys thermalservice` (adb default; 0 = off)
   meter: {kind: csv, path: /tmp/meter.csv, time_column: t, power_column: mw}  # harness/power
 conditioning:
@@ -53,7 +53,7 @@ class TelemetryConfig(BaseModel):
     exclude: list[str] = Field(default_factory=list)
     channels: list[ChannelSpec] = Field(default_factory=list)
     battery: BatterySpec = Field(default_factory=BatterySpec)
-    baseline_s: float = Field(default=0.0, ge=0)
+    baseline_s: float | None = Field(default=None, ge=0)  # None: 2 s when power is measured
     thermal_status_s: float | None = Field(default=None, ge=0)  # None: 5 s on adb, else off
     odpm_s: float = Field(default=1.0, ge=0)
     vcgencmd_s: float = Field(default=2.0, ge=0)  # Raspberry Pi get_throttled, when present  # Pixel ODPM energy counters, when present; 0 = off
