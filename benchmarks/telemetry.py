@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -48,9 +49,9 @@ def fake_tree(root: Path) -> list[str]:
     return files, len(chans)
 
 
-def sampler(files: list[str], interval: float = 0.1, env: dict | None = None
-            ) -> subprocess.Popen:
-    return subprocess.Popen(["sh", str(SAMPLER), "sample", str(interval), *files],
+def sampler(files: list[str], interval: float = 0.1, env: dict | None = None,
+            shell: tuple[str, ...] = ("sh",)) -> subprocess.Popen:
+    return subprocess.Popen([*shell, str(SAMPLER), "sample", str(interval), *files],
                             env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, start_new_session=True)
 
@@ -79,10 +80,11 @@ def perturbation(llama: str, model: Path, files: list[str]) -> list[float]:
     return ratios
 
 
-def sampler_cpu(files: list[str], env: dict, seconds: float = 10.0) -> float:
+def sampler_cpu(files: list[str], env: dict, shell: tuple[str, ...] = ("sh",),
+                seconds: float = 10.0) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = sampler(files, env=env)
+    p = sampler(files, env=env, shell=shell)
     time.sleep(seconds)
     p.send_signal(signal.SIGTERM)  # sh exits; the rusage of its reaped sleeps is included
     p.wait()
@@ -129,11 +131,16 @@ def storage(tmp: Path) -> tuple[float, int]:
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-telemetry-"))
     files, nchan = fake_tree(tmp / "sysfs")
-    for env, how in (({}, "as shipped: re-execs a shell with read -t, a tick forks nothing"),
-                     ({"DEVICEBENCH_SAMPLER_REEXEC": "1"}, "plain dash: forks sleep per tick")):
-        cpu = sampler_cpu(files, env)
-        print(f"sampler CPU at 100 ms over {nchan} channels ({len(files)} files), {how}: "
-              f"{cpu:.2%} of one core (target < 1%)")
+    pinned = {"DEVICEBENCH_SAMPLER_REEXEC": "1"}
+    for shell, env, how in (
+            (("sh",), {}, "sh as shipped (re-execs a shell with read -t: no fork per tick)"),
+            (("mksh",), pinned, "mksh, Android's sh (read -t)"),
+            (("busybox", "sh"), pinned, "busybox ash (read -t)"),
+            (("sh",), pinned, "plain dash (forks sleep per tick)")):
+        if shutil.which(shell[0]):
+            cpu = sampler_cpu(files, env, shell)
+            print(f"sampler CPU at 100 ms over {nchan} channels ({len(files)} files), {how}: "
+                  f"{cpu:.2%} of one core (target < 1%)")
     dt, size = storage(tmp)
     print(f"1-hour trace, 16 channels at 100 Hz: stored in {dt:.2f} s (target < 1 s), "
           f"{size / 1e6:.1f} MB (target < 20 MB)")

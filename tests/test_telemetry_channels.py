@@ -119,3 +119,29 @@ def test_sampler_waits_without_forking_where_the_shell_can(fs, env, mode, tmp_pa
     ups = [t[0] for t in ticks]
     assert all(t[1] == [35000.0] for t in ticks) and ups == sorted(ups) and ups[2] - ups[0] >= 0.08
     assert list((tmp_path / "s").iterdir()) == [script]  # the FIFO is unlinked once opened
+
+
+SHELLS = [s for s in (["dash"], ["mksh"], ["busybox", "sh"], ["bash"])
+          if __import__("shutil").which(s[0])]
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=lambda s: " ".join(s))
+def test_sampler_same_under_every_shell(fs, shell):
+    """dash (Debian), mksh (Android's /system/bin/sh), busybox ash (boards), bash."""
+    import os
+    ref = subprocess.run(["sh", str(SAMPLER), "discover", str(fs.root)], capture_output=True,
+                         text=True).stdout
+    got = subprocess.run([*shell, str(SAMPLER), "discover", str(fs.root)],
+                         capture_output=True, text=True).stdout
+    assert got == ref and len(parse_listing(got)) == 39
+    temp = str(fs.path("sys/class/thermal/thermal_zone0/temp"))
+    p = subprocess.Popen([*shell, str(SAMPLER), "sample", "0.05", temp, "/nonexistent"],
+                         stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "DEVICEBENCH_SAMPLER_REEXEC": "1"})
+    header = p.stdout.readline().split()
+    ticks = [parse_tick(p.stdout.readline(), 2) for _ in range(2)]
+    p.kill()
+    p.wait()
+    assert header[:3] == ["#", "devicebench-sampler", "2"]
+    assert header[-1] == ("sleep" if shell == ["dash"] else "read")
+    assert [(t[1][0], t[2]) for t in ticks] == [(35000.0, [1])] * 2
