@@ -24,8 +24,10 @@ demo: setup
 test: setup
 	LLAMA_BENCH="$$(tail -1 $(VENV)/llama-bench.path)" $(BIN)/python -m pytest -q
 
+# Every speed/quality target of the issues, measured in one run each (ratios, not timings).
 bench: setup
-	LLAMA_BENCH="$$(tail -1 $(VENV)/llama-bench.path)" $(BIN)/python benchmarks/foundation.py
+	@for b in benchmarks/*.py; do echo "== $$b"; \
+	  LLAMA_BENCH="$$(tail -1 $(VENV)/llama-bench.path)" $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) out

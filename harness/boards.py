@@ -1,5 +1,6 @@
-"""`bench devices` for SSH boards: state (with the fix when it is not reachable), properties
-from one probe round trip per board, probed in parallel; and the host-key trust step.
+"""SSH boards for `bench devices` (harness/discovery.py calls `ssh_status` in parallel): state
+(with the fix when it is not reachable), properties from one probe round trip per board; and
+the host-key trust step.
 
 States: `reachable`, `unreachable`, `unknown-host-key`, `host-key-changed`, `auth-failed`,
 `config-error`; `detail` holds the one-line reason and what to do about it.
@@ -7,7 +8,6 @@ States: `reachable`, `unreachable`, `unknown-host-key`, `host-key-changed`, `aut
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,23 +47,6 @@ def ssh_status(device: DeviceConfig) -> dict[str, Any]:
         return {"state": "unreachable", "detail": str(exc)}
     finally:
         t.close()
-
-
-def device_rows(devices: dict[str, DeviceConfig]) -> list[dict[str, Any]]:
-    """One row per configured device; SSH boards are probed in parallel."""
-    from .artifacts import host_abi
-    rows = []
-    for d in devices.values():
-        rows.append({"name": d.name, "transport": d.transport,
-                     "state": "device" if d.transport == "local" else "configured",
-                     "abi": d.abi or (host_abi() if d.transport == "local" else None),
-                     "soc": d.soc, "memory_bandwidth_gbps": d.memory_bandwidth_gbps})
-    ssh = [(r, devices[r["name"]]) for r in rows if r["transport"] == "ssh"]
-    if ssh:
-        with ThreadPoolExecutor(max_workers=min(16, len(ssh))) as pool:
-            for (row, _), status in zip(ssh, pool.map(lambda x: ssh_status(x[1]), ssh)):
-                row.update(status)
-    return rows
 
 
 def offered_keys(device: DeviceConfig) -> list[OfferedKey]:

@@ -32,25 +32,26 @@ def main(ctx: click.Context, db: str | None, config_dir: str) -> None:
 @click.pass_context
 @_guard
 def devices(ctx: click.Context, as_json: bool) -> None:
-    """Configured devices, their state and properties (SSH boards probed in parallel)."""
+    """Configured devices, discovered phones and probed boards, with state and properties."""
     if ctx.invoked_subcommand is not None:
         return
-    from .boards import device_rows
-    rows = device_rows(ctx.obj.devices())
+    from .discovery import discover, summary
+    found = discover(ctx.obj.devices())
+    for note in found.notes:
+        click.echo(note, err=True)
+    rows = found.rows
     if as_json:
         return emit_json({"devices": rows})
     from rich.table import Table
-    t = Table("name", "transport", "state", "abi", "soc", "properties")
+    t = Table("name", "transport", "state", "abi", "soc", "details")
     for r in rows:
-        p = r.get("properties", {})
-        props = ", ".join(str(x) for x in (p.get("model"), p.get("os"), p.get("kernel"),
-                                           p.get("ram_mb") and f"{p['ram_mb']} MB RAM") if x)
-        t.add_row(r["name"], r["transport"], r["state"], r["abi"] or "-",
-                  r["soc"] or p.get("soc") or "-", props)
+        t.add_row(r["name"], r["transport"], r["state"], r["abi"] or "-", r["soc"] or "-",
+                  summary(r))
     _console().print(t)
-    for r in rows:  # why a board is not reachable, and the fix, one line each
-        if r.get("detail"):
-            click.echo(r["detail"], err=True)
+    for r in rows:  # why a device is not ready, and the fix, one line each
+        why = r.get("fix") or r.get("error") or r.get("detail")
+        if why:
+            click.echo(f"{r['name']}: {why}", err=True)
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -83,23 +84,27 @@ def _results_table(results: list[dict], title: str = ""):
 @click.option("--telemetry/--no-telemetry", default=True)
 @click.option("--timeout", "timeout_s", default=1800.0, show_default=True,
               help="Seconds per runner invocation.")
+@click.option("--sustained", help="Repeat the phases for a duration (90s, 10m, 1h): the "
+              "sustained curve (`bench trace RUN --format png`).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @_guard
 def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry, timeout_s,
-        as_json) -> None:
+        sustained, as_json) -> None:
     """Run one job on one device, store it, print a summary."""
     from .execute import execute
     from .job import BadInput, Job
     from results_db.store import load_run, run_dict
 
+    from .discovery import resolve_device
     devs = obj.devices()
-    if device not in devs:
-        raise BadInput(f"unknown device {device!r} (known: {', '.join(sorted(devs))})")
+    cfg = resolve_device(devs, device)
+    from .telemetry.plot import parse_duration
     job = Job(device=device, runner=runner, model=model, params=_parse_params(params),
-              repetitions=repetitions, warmup=warmup, telemetry=telemetry, timeout_s=timeout_s)
+              repetitions=repetitions, warmup=warmup, telemetry=telemetry, timeout_s=timeout_s,
+              sustained_s=parse_duration(sustained, "--sustained") if sustained else None)
     sessions = obj.sessions()
-    outcome = execute(job, devs[device], sessions,
+    outcome = execute(job, cfg, sessions,
                       on_phase=None if as_json else lambda p: click.echo(f"  {p}...", err=True))
     with sessions() as s:
         data = run_dict(load_run(s, outcome.run_id))
@@ -107,6 +112,8 @@ def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry,
         emit_json(data)
     else:
         _console().print(_results_table(data["results"], f"run {data['id']}: {data['status']}"))
+        if data["device_state"].get("throttle_summary"):
+            click.echo(data["device_state"]["throttle_summary"], err=True)
         if data["error"]:
             click.echo(f"run {data['id']} failed ({data['reason']}): {data['error']}", err=True)
     if outcome.status != "ok":
@@ -160,6 +167,9 @@ def show(obj: Ctx, run_id: int, as_json: bool) -> None:
     c.print(f"run {data['id']}  {data['device']}  {data['runner']}  {data['model']}  "
             f"[bold]{data['status']}[/bold]" + (f"  {data['error']}" if data["error"] else ""))
     c.print(_results_table(data["results"]))
+    if data["flags"] or data["device_state"].get("throttle_summary"):
+        c.print(f"flags: {', '.join(data['flags']) or '-'}  "
+                f"{data['device_state'].get('throttle_summary') or ''}")
 
 
 @main.command()
@@ -173,6 +183,7 @@ def parse(runner: str, file: str, as_json: bool) -> None:
     from .results import ParseError
     from .runners import KNOWN_NAMES, get_runner
     from .runners.detect import detect
+    from .telemetry.parsers import PARSERS as TELEMETRY  # tegrastats, dumpsys-*, npu-load...
     try:
         text = Path(file).read_text(errors="replace")
     except OSError as exc:
@@ -180,18 +191,25 @@ def parse(runner: str, file: str, as_json: bool) -> None:
     if runner == "auto":
         found = detect(text)
         if found is None:
-            raise BadInput(f"{file}: no known runner output recognized "
+            raise BadInput(f"{file}: no known runner or telemetry output recognized "
                            f"(known: {', '.join(KNOWN_NAMES)})")
         runner = found
-    r = get_runner(runner)
+    if runner in TELEMETRY:
+        name, parse_text = runner, TELEMETRY[runner]
+    else:
+        try:
+            r = get_runner(runner)
+        except BadInput as exc:
+            raise BadInput(f"{exc}; telemetry: {', '.join(sorted(TELEMETRY))}") from None
+        name, parse_text = r.name, (lambda t: r.parse(t, ""))
     try:
-        rows = r.parse(text, "")
+        rows = parse_text(text)
     except ParseError as exc:
         raise ParseError(f"{file}: {exc}") from None
     results = [x.to_dict() for x in rows]
     if as_json:
-        return emit_json({"runner": r.name, "results": results})
-    _console().print(_results_table(results, f"{file} ({r.name})"))
+        return emit_json({"runner": name, "results": results})
+    _console().print(_results_table(results, f"{file} ({name})"))
     for row in rows:
         for warning in row.warnings:
             click.echo(f"warning: {warning}", err=True)
@@ -332,6 +350,8 @@ def db_upgrade(obj: Ctx) -> None:
 from .cli_suite import baseline, compare, history, report, suite  # noqa: E402
 for _cmd in (suite, baseline, compare, report, history): main.add_command(_cmd)
 from .cli_boards import trust as _trust; devices.add_command(_trust)  # noqa: E402,E702
+from .cli_telemetry import trace as _trace; main.add_command(_trace)  # noqa: E402
+from .cli_campaign import campaign as _campaign; main.add_command(_campaign)  # noqa: E402
 
 
 if __name__ == "__main__":

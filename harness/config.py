@@ -12,6 +12,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .device_facts import CpuCluster
+from .telemetry.settings import ConditioningConfig, TelemetryConfig
+from .transports.adb_settings import AdbSettings
+
 
 class ConfigError(ValueError):
     """Bad input in a config file; the message names file:line and field."""
@@ -35,12 +39,16 @@ class DeviceConfig(BaseModel):
     soc: str | None = None
     memory_bandwidth_gbps: float | None = Field(default=None, gt=0)
     sysfs_root: str = "/"
-    telemetry: dict[str, Any] = Field(default_factory=dict)
-    conditioning: dict[str, Any] = Field(default_factory=dict)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    conditioning: ConditioningConfig = Field(default_factory=ConditioningConfig)
     affinity: str | None = None
     python: str | None = None  # host runners' interpreter (default: ours on local, else python3)
+    adb: AdbSettings = Field(default_factory=AdbSettings)
+    cpu_clusters: list[CpuCluster] = Field(default_factory=list)
 
     def resolved_workdir(self) -> str:
+        if self.transport == "adb" and "workdir" not in self.model_fields_set:
+            return "/data/local/tmp/devicebench"  # writable by adbd's shell user
         return os.path.expanduser(self.workdir) if self.transport == "local" else self.workdir
 
 

@@ -8,7 +8,9 @@ so a failure at any point leaves a `failed` run with its reason and everything m
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -120,6 +122,7 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
             on_start(run.id)
         phases: list[dict] = []
         transport = None
+        tele = None
 
         def fail(reason: str, error: str) -> Outcome:
             outcome.status, outcome.reason, outcome.error = "failed", reason, error
@@ -128,6 +131,10 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
         try:
             notify("connect")
             transport = open_transport(device)
+            if hasattr(transport, "prepare"):  # a phone: awake, task profile, affinity
+                state, events = transport.prepare()
+                run.device_state = {**(run.device_state or {}), **state}
+                run.events = list(run.events or []) + events
             # a remote `~` is the device user's home (ssh: SshTransport.expand)
             workdir = getattr(transport, "expand", str)(device.resolved_workdir())
             t0 = transport.device_time()
@@ -147,31 +154,43 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
                          for role, p in runner.companions(model_path, fmt).items()}
             phases.append({"phase": "push", "start": t0, "end": transport.device_time()})
             env = {"LD_LIBRARY_PATH": ":".join(lib_dirs)} if lib_dirs else {}
+            if job.telemetry:  # sampler runs from before warm-up to after the last phase
+                from .telemetry.recorder import Recorder
+                notify("telemetry")
+                tele = Recorder(transport, device, job, workdir, notify)
+                tele.prepare(phases)
             invocations = (runner.invocations(device, job, remote_bin, remote_model, files=extra)
                            if extra else runner.invocations(device, job, remote_bin, remote_model))
-            for inv in invocations:
-                notify(inv.phase)
-                start = transport.device_time()
-                res = transport.run(inv.argv, timeout=job.timeout_s, env={**env, **inv.env})
-                phases.append({"phase": inv.phase, "start": start,
-                               "end": transport.device_time()})
-                if res.exit_code != 0:
-                    tail = res.stderr.strip()[-STDERR_TAIL:]
-                    fail("runner_exit", f"{runner.binary} ({inv.phase}) exited with code "
-                         f"{res.exit_code}: {tail}")
+            until = time.monotonic() + job.sustained_s if job.sustained_s else None
+            for it in itertools.count(1):  # once, or repeated for --sustained DURATION
+                for inv in invocations:
+                    phase = inv.phase if it == 1 else f"{inv.phase}#{it}"
+                    notify(phase)
+                    start = transport.device_time()
+                    res = transport.run(inv.argv, timeout=job.timeout_s, env={**env, **inv.env})
+                    phases.append({"phase": phase, "start": start,
+                                   "end": transport.device_time()})
+                    if res.exit_code != 0:
+                        tail = res.stderr.strip()[-STDERR_TAIL:]
+                        fail("runner_exit", f"{runner.binary} ({phase}) exited with code "
+                             f"{res.exit_code}: {tail}")
+                        break
+                    try:
+                        rows = runner.parse(res.stdout, res.stderr)
+                    except ParseError as exc:
+                        fail("parse_error", f"{phase}: {exc}")
+                        break
+                    for r in rows:
+                        r.case.setdefault("phase", phase)
+                        if until is not None:
+                            r.case["iteration"] = it
+                    add_bandwidth(rows, device.memory_bandwidth_gbps)
+                    outcome.results += rows
+                    store.add_results(s, run, rows)
+                    run.phases = list(phases)
+                    s.commit()
+                if outcome.status != "running" or until is None or time.monotonic() >= until:
                     break
-                try:
-                    rows = runner.parse(res.stdout, res.stderr)
-                except ParseError as exc:
-                    fail("parse_error", f"{inv.phase}: {exc}")
-                    break
-                for r in rows:
-                    r.case.setdefault("phase", inv.phase)
-                add_bandwidth(rows, device.memory_bandwidth_gbps)
-                outcome.results += rows
-                store.add_results(s, run, rows)
-                run.phases = list(phases)
-                s.commit()
         except CommandTimeout as exc:
             fail("timeout", str(exc))
         except DeviceUnavailable as exc:
@@ -182,6 +201,12 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
             fail("interrupted", "interrupted by the user")
             raise
         finally:
+            if tele is not None:
+                try:
+                    tele.finish(s, run, phases)
+                except Exception as exc:  # telemetry never turns a measured run into a crash
+                    run.events = list(run.events or []) + [
+                        {"t_s": 0.0, "kind": "telemetry_warning", "detail": f"telemetry: {exc}"}]
             if transport is not None:
                 outcome.bytes_pushed = transport.bytes_sent
                 transport.close()

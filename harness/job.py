@@ -17,6 +17,7 @@ class Job(BaseModel):
     telemetry: bool = True
     timeout_s: float = Field(default=1800, gt=0)
     conditioning: dict[str, Any] = Field(default_factory=dict)
+    sustained_s: float | None = Field(default=None, gt=0)  # repeat the phases this long
 
 
 class BadInput(ValueError):

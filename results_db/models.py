@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -85,6 +85,46 @@ class Sample(Base):
                                            index=True)
     metric: Mapped[str] = mapped_column(String(80))
     values: Mapped[list[float]] = mapped_column(JSON)
+
+
+class TraceRow(Base):
+    """One telemetry channel of a run: compressed float32 arrays, not one row per sample
+    (harness/telemetry/trace.py packs them; `t` is seconds since `t0` on the device clock)."""
+
+    __tablename__ = "traces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    t0: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column()
+    t: Mapped[bytes] = mapped_column(LargeBinary)
+    values: Mapped[bytes] = mapped_column(LargeBinary)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Campaign(Base):
+    """A power campaign (harness/campaign.py): its spec, and one CampaignRun per job repetition,
+    so an interrupted campaign resumes where it stopped."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    spec_sha256: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|done|failed
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class CampaignRun(Base):
+    __tablename__ = "campaign_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"),
+                                             index=True)
+    job_index: Mapped[int] = mapped_column()
+    repetition: Mapped[int] = mapped_column()
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
 
 
 from . import suites as _suites  # noqa: E402,F401  (suite_runs, suite_members, baselines on Base)

@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from conftest import bench, bench_json
+from conftest import REPO, bench, bench_json
 
 
 def test_run_stores_prefill_decode_and_second_run_sends_nothing(registered, tiny_model, env,
@@ -23,7 +23,9 @@ def test_run_stores_prefill_decode_and_second_run_sends_nothing(registered, tiny
     assert abs(dec["bandwidth_gbps"] - size * dec["decode_tokens_per_s"] / 1e9) < 1e-9
     assert abs(dec["bandwidth_utilization"] - dec["bandwidth_gbps"] / 50) < 1e-9
     assert len(tests["tg8"]["samples"]["tokens_per_s"]) == 2
-    assert first["bytes_pushed"] == model.stat().st_size + registered.stat().st_size
+    sampler = REPO / "harness" / "telemetry" / "sampler.sh"  # telemetry is on by default
+    assert first["bytes_pushed"] == (model.stat().st_size + registered.stat().st_size
+                                     + sampler.stat().st_size)
     assert [p["phase"] for p in first["phases"]] == ["push", "prefill", "decode"]
     second = bench_json(*args)
     assert second["status"] == "ok" and second["bytes_pushed"] == 0
@@ -136,6 +138,6 @@ def test_runners_list_and_db_upgrade(env, registered, tmp_path):
     assert bench("--db", url, "db", "upgrade").stdout.strip() == f"{url}: at head"
     import sqlite3
     con = sqlite3.connect(tmp_path / "new.db")
-    from results_db.engine import head_revision
+    from results_db.engine import head_revision  # migrations of every area are chained
     assert con.execute("SELECT version_num FROM alembic_version").fetchone() == \
         (head_revision(url),)

@@ -1,1 +1,2 @@
-"""Analysis of stored measurements: statistics, regression verdicts, change points."""
+"""Analyses of stored measurements: statistics and regression verdicts, change points,
+throttling, energy."""

@@ -1,1 +1,1 @@
-"""Device probes: one round trip per device, pure parsers over the captured text."""
+"""Device probes: what a device says about itself, as pure parsers plus the commands that ask."""

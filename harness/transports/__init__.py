@@ -16,12 +16,17 @@ def _local(device) -> Transport:
     return LocalTransport()
 
 
+def _adb(device) -> Transport:
+    from .adb import AdbTransport
+    return AdbTransport(device.serial or device.name, device.adb, device.affinity)
+
+
 def _ssh(device) -> Transport:
     from .ssh import SshTransport
     return SshTransport(device)
 
 
-KNOWN: dict[str, Callable] = {"local": _local, "ssh": _ssh}
+KNOWN: dict[str, Callable] = {"local": _local, "adb": _adb, "ssh": _ssh}
 
 
 def open_transport(device) -> Transport:

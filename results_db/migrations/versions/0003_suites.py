@@ -1,13 +1,13 @@
 """suite runs, suite membership of runs, baselines
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0003'
-down_revision = '0001'  # the lead re-chains this after 0002 when merging branches
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Telemetry: the on-device sampler, channel discovery, traces, conditioning (DESIGN.md)."""
