@@ -142,3 +142,12 @@ def test_binary_ncnn_param_is_named_and_refused(tmp_path):
     with pytest.raises(BadInput, match="an ncnn binary .param.bin file .*; ncnn expects an ncnn "
                                        ".param text file"):
         F.expect_format(binparam, "ncnn")
+
+
+def test_elf_with_unknown_machine_is_named_not_mistaken_for_an_abi(tmp_path):
+    f = tmp_path / "lib.so"
+    f.write_bytes(elf_header(0))
+    with pytest.raises(BadInput) as exc:
+        F.check_binary_abi(f, "android-x86_64")
+    assert str(exc.value) == (f"{f}: an ELF file for an unknown machine (e_machine 0), "
+                              "not a build for --abi android-x86_64")

@@ -253,6 +253,9 @@ def abi_mismatch(path: Path, abi: str) -> str | None:
 def check_binary_abi(path: Path, abi: str) -> None:
     """`bench runners add`: refuse an ELF binary whose machine does not match `--abi`."""
     actual = abi_mismatch(path, abi)
+    if actual and " " in actual:  # e_machine not in our table: name it, suggest no ABI
+        raise BadInput(f"{path}: an ELF file for an unknown machine ({actual.split('-', 1)[1]}), "
+                       f"not a build for --abi {abi}")
     if actual:
         raise BadInput(f"{path}: an ELF binary for {actual}, not for --abi {abi} "
                        f"(use --abi {actual}, or a build for {abi})")
