@@ -60,7 +60,7 @@ def test_cli_parse_auto_picks_the_runner(runner: str, path: Path) -> None:
 def test_cli_parse_auto_unrecognized_exit_2_lists_runners() -> None:
     path = sample("tegrastats", "jetson_tx2_l4t32")
     p = bench("parse", "auto", str(path), check=2)
-    assert p.stderr.strip() == (f"error: {path}: no known runner output recognized "
+    assert p.stderr.strip() == (f"error: {path}: no known runner or telemetry output recognized "
                                 f"(known: {', '.join(KNOWN_NAMES)})")
     assert p.stdout == ""
 
