@@ -39,6 +39,7 @@ class Discovery:
     battery: dict[str, Any] | None = None  # units and sign used, and where they came from
     odpm: bool = False  # Pixel ODPM energy counters present (polled, see odpm.py)
     vcgencmd: bool = False  # Raspberry Pi firmware tool present (throttling bits, status.py)
+    tegrastats: bool = False  # a Jetson with `tegrastats` on PATH (tegrastats.py)
     state: dict[str, Any] = field(default_factory=dict)  # battery level, charging, start temps
 
 
@@ -261,5 +262,9 @@ def channels_from_listing(listing: dict[str, str], cfg: TelemetryConfig, root: s
         state["battery"] = info
     odpm = cfg.discover and any(p.endswith("/energy_value") and v.startswith("t=")
                                 for p, v in listing.items())
+    jetson = any(p.endswith("/etc/nv_tegra_release") or
+                 (p.endswith("/sys/devices/soc0/family") and "tegra" in v.lower())
+                 for p, v in listing.items())
     return Discovery(chans, warnings, info, odpm=odpm, state=state,
-                     vcgencmd="/tool/vcgencmd" in listing)
+                     vcgencmd="/tool/vcgencmd" in listing,
+                     tegrastats=jetson and "/tool/tegrastats" in listing)
