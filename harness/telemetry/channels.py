@@ -162,6 +162,8 @@ def battery_units(current: float, voltage: float, status: str, cfg: TelemetryCon
     be milliamps on a phone (10 A), so it is microamps; voltage above 100000 is microvolts; the
     sign is read against the `status` file (Discharging with a positive current = positive
     discharge sign); if the status says nothing, Android's negative convention is assumed.
+    This is the first guess from one reading; with a `charge_counter` the run's trace settles
+    it (battery.refine), and `units_from` / `sign_from` say which method decided.
     """
     b = cfg.battery
     cu = b.current_unit or ("uA" if abs(current) >= 10000 else "mA")
@@ -169,12 +171,12 @@ def battery_units(current: float, voltage: float, status: str, cfg: TelemetryCon
     if b.discharge:
         sign, how = b.discharge, "config"
     elif status.lower() == "discharging" and current != 0:
-        sign, how = ("positive" if current > 0 else "negative"), "detected"
+        sign, how = ("positive" if current > 0 else "negative"), "status"
     elif status.lower() == "charging" and current != 0:
-        sign, how = ("negative" if current > 0 else "positive"), "detected"
+        sign, how = ("negative" if current > 0 else "positive"), "status"
     else:
         sign, how = "negative", "default"
-    units_from = "config" if b.current_unit and b.voltage_unit else "detected"
+    units_from = "config" if b.current_unit and b.voltage_unit else "magnitude"
     return {"current_unit": cu, "voltage_unit": vu, "discharge": sign, "sign_from": how,
             "units_from": units_from}
 
@@ -207,6 +209,12 @@ def _battery(listing, cfg: TelemetryConfig, state: dict) -> tuple[list[Channel],
         out.append(Channel(f"power_{rail}_mw", "mW",
                            (f"{sdir}/current_now", f"{sdir}/voltage_now"), scale, "battery",
                            {"label": "battery", **units}))
+        if rail == "battery":  # raw until battery.refine() converts it (mA, discharge > 0)
+            out.append(Channel("current_battery_ma", "mA", (f"{sdir}/current_now",), 1.0,
+                               "battery_current"))
+            if _num(files.get("charge_counter")) is not None:  # uAh
+                out.append(Channel("charge_counter_battery_mah", "mAh",
+                                   (f"{sdir}/charge_counter",), 1e-3, "charge_counter"))
     return out, info
 
 

@@ -207,6 +207,13 @@ class Recorder:
             else:
                 self._warn(f"power meter {self.meter.name}: no samples")
             self.meter = None
+        if self.discovery and self.discovery.battery:
+            from .battery import refine
+            info = dict(self.state.get("battery") or self.discovery.battery)
+            note = refine(trace, info, self.cfg.battery)
+            self.state["battery"] = info
+            if note:
+                self._warn(note)
         for w in trace.warnings:
             self._warn(w)
         self.state["trace_bytes"] = save_trace(s, run.id, trace)

@@ -19,7 +19,7 @@ discover() {
            "$r"/sys/class/devfreq/*/cur_freq "$r"/sys/class/devfreq/*/max_freq \
            "$r"/sys/class/power_supply/*/type "$r"/sys/class/power_supply/*/current_now \
            "$r"/sys/class/power_supply/*/voltage_now "$r"/sys/class/power_supply/*/status \
-           "$r"/sys/class/power_supply/*/capacity \
+           "$r"/sys/class/power_supply/*/capacity "$r"/sys/class/power_supply/*/charge_counter \
            "$r"/sys/class/hwmon/hwmon*/name "$r"/sys/class/hwmon/hwmon*/in*_label \
            "$r"/sys/class/hwmon/hwmon*/in*_input "$r"/sys/class/hwmon/hwmon*/curr*_input \
            "$r"/sys/bus/iio/devices/iio:device*/energy_value \
