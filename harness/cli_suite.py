@@ -291,8 +291,10 @@ def report(obj: Ctx, suite_run_id: str, fmt: str, output: str, baseline: str | N
 
     with obj.sessions()() as s:
         data = rep.build(s, _suite_id(suite_run_id), baseline)
+        figs = rep.timelines(s, data) if fmt == "html" else []
     try:
-        Path(output).write_text(rep.RENDERERS[fmt](data))
+        Path(output).write_text(rep.to_html(data, figs) if fmt == "html"
+                                else rep.RENDERERS[fmt](data))
     except OSError as exc:
         die(f"-o {output}: cannot write: {exc.strerror}")
     click.echo(f"wrote {output}", err=True)

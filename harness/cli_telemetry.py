@@ -18,7 +18,7 @@ from .clikit import Ctx, die, guard
 @guard
 def trace(obj: Ctx, run_id: int, fmt: str, output: str) -> None:
     """Export a run's telemetry (perfetto: open the JSON in ui.perfetto.dev; png: performance
-    over time above temperatures and frequencies, e.g. for a --sustained run)."""
+    over time above temperatures, frequencies and power, throttling shaded)."""
     from .analysis.throttle import origin
     from .telemetry.export import write
     from results_db.store import load_run
@@ -37,8 +37,10 @@ def trace(obj: Ctx, run_id: int, fmt: str, output: str) -> None:
             "sensors)")
     try:
         if fmt == "png":
-            from .telemetry.plot import sustained_figure
-            sustained_figure(tr, phases, results, origin(phases, tr), Path(output), title)
+            from .plots import telemetry_timeline
+            if not telemetry_timeline(tr, phases, events, results, origin(phases, tr),
+                                      title, Path(output)):
+                die(f"run {run_id}: no temperature, frequency or power channel to plot")
             n = sum(len(x.t) for x in tr.series.values())
         else:
             n = write(tr, fmt, Path(output), phases, events, origin(phases, tr), title)

@@ -52,7 +52,8 @@ def metric_label(metric: str) -> str:
     return metric.replace("_", " ")
 
 
-def _figure(width: float = 8.0, height: float = 4.5):
+def _style():
+    """pyplot with the shared style applied."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -60,6 +61,11 @@ def _figure(width: float = 8.0, height: float = 4.5):
     plt.rcParams.update({"axes.prop_cycle": matplotlib.cycler(color=PALETTE),
                          "axes.spines.top": False, "axes.spines.right": False,
                          "font.size": 9, "axes.titlesize": 10})
+    return plt
+
+
+def _figure(width: float = 8.0, height: float = 4.5):
+    plt = _style()
     fig, ax = plt.subplots(figsize=(width, height))
     ax.grid(axis="y", alpha=0.3)
     return fig, ax
@@ -174,4 +180,97 @@ def energy_by_quant(rows: list[dict], output) -> bool:
                   for q in quants] for d in devices}
     grouped_bars(quants, series, "energy_mj_per_token", "energy per token by quantization",
                  output)
+    return True
+
+
+# --------------------------------------------------------------------------- telemetry timeline
+# One implementation for `bench trace RUN --format png` and the suite report's HTML.
+
+PERF_METRICS = ("tokens_per_s", "latency_avg_ms")
+_STARTS = {"freq_cap", "rpi_throttled"}
+
+
+def throttle_spans(events: list[dict], end_s: float) -> list[tuple[float, float]]:
+    """Intervals (seconds since the first measured phase) when the device throttled, from the
+    run's events: a frequency cap until that channel's release, a rising thermal status until
+    it is back to none, Raspberry Pi capping bits to the end; a run flagged `throttled` only by
+    falling performance is shaded from its `throttled` event on."""
+    open_at: dict[str, float] = {}
+    spans: list[tuple[float, float]] = []
+    for e in sorted(events, key=lambda e: e["t_s"]):
+        key, kind, t = e.get("channel", e["kind"]), e["kind"], float(e["t_s"])
+        if (kind in _STARTS and e.get("capped", True)) or (
+                kind == "thermal_status" and e.get("rising")):
+            open_at.setdefault(key, t)
+        elif key in open_at and (kind == "freq_cap_released" or (
+                kind == "thermal_status" and e.get("detail", "").endswith("-> none"))):
+            spans.append((open_at.pop(key), t))
+    spans += [(t, end_s) for t in open_at.values()]
+    if not spans:
+        spans = [(float(e["t_s"]), end_s) for e in events if e["kind"] == "throttled"][:1]
+    return sorted((a, max(a, b)) for a, b in spans)
+
+
+def _perf_points(results: list[dict], phases: list[dict], origin: float
+                 ) -> dict[str, list[tuple[float, float]]]:
+    mid = {p["phase"]: (p["start"] + p["end"]) / 2 - origin for p in phases if "end" in p}
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for r in results:
+        metric = next((m for m in PERF_METRICS if m in r["metrics"]), None)
+        phase = r["case"].get("phase", "")
+        if metric and phase in mid:
+            label = f"{phase.split('#')[0]} {r['case'].get('test', '')} {metric}".strip()
+            curves.setdefault(label, []).append((mid[phase], r["metrics"][metric]))
+    return {k: sorted(v) for k, v in curves.items()}
+
+
+def telemetry_timeline(trace, phases: list[dict], events: list[dict], results: list[dict],
+                       origin: float, title: str, output) -> bool:
+    """Temperature, frequency (current solid, cap dashed) and power over the device-clock
+    time of one run, with throttling shaded on every panel and trip crossings marked; the
+    per-phase throughput on top when the run has results (a --sustained run draws its curve).
+    False (nothing drawn) when the trace has none of those channels."""
+    panels = {"temperature (C)": [s for s in trace.series.values() if s.kind == "thermal"],
+              "frequency (MHz)": [s for s in trace.series.values() if s.kind in (
+                  "cpufreq", "devfreq", "cpufreq_max", "devfreq_max")],
+              "power (mW)": [s for s in trace.series.values() if s.unit == "mW"
+                             and s.kind in ("battery", "rail", "meter", "odpm")]}
+    panels = {k: v for k, v in panels.items() if v}
+    if not panels:
+        return False
+    curves = _perf_points(results, phases, origin)
+    rows = (["performance"] if curves else []) + list(panels)
+    plt = _style()
+    fig, axes = plt.subplots(len(rows), 1, sharex=True, figsize=(9, 2.3 * len(rows) + 0.8),
+                             squeeze=False)
+    axes = [a[0] for a in axes]
+    end = max(float(s.t[-1]) for v in panels.values() for s in v) - origin
+    spans = throttle_spans(events, end)
+    for ax, row in zip(axes, rows):
+        if row == "performance":
+            for label, pts in curves.items():
+                ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", label=label)
+            ax.set_ylabel("performance")
+        else:
+            for s in sorted(panels[row], key=lambda s: s.name):
+                style = "--" if s.kind.endswith("_max") else "-"
+                ax.plot(s.t - origin, s.v, style, label=s.name, linewidth=1.2)
+            ax.set_ylabel(row)
+        for k, (a, b) in enumerate(spans):
+            ax.axvspan(a, b, color=PALETTE[3], alpha=0.12,
+                       label="throttled" if k == 0 else None)
+        for e in events:
+            if e["kind"] == "trip_crossed":
+                ax.axvline(e["t_s"], color=PALETTE[3], linestyle=":", linewidth=1)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="upper left", ncol=2)
+    for p in phases:
+        if "end" in p and p.get("phase") not in ("push",):
+            axes[0].annotate(p["phase"], (p["start"] - origin, 1.0),
+                             xycoords=("data", "axes fraction"), fontsize=7, color="#555",
+                             va="bottom")
+    axes[-1].set_xlabel("seconds since the first measured phase (device clock)")
+    fig.suptitle(title)
+    _save(fig, output)
     return True

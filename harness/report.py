@@ -264,11 +264,45 @@ def figures(rep: dict[str, Any]) -> list[tuple[str, bytes]]:
     return [(t, b) for t, b in out if b]
 
 
+MAX_TIMELINES = 12
+
+
+def timelines(s, rep: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """(title, PNG) of each job's telemetry over time (plots.telemetry_timeline, the same
+    figure as `bench trace RUN --format png`), throttled runs first, at most MAX_TIMELINES."""
+    from results_db.store import load_run
+    from results_db.traces import load_trace
+
+    from . import plots
+    from .analysis.throttle import origin
+
+    jobs = sorted((j for j in rep["jobs"] if j["run_id"]),
+                  key=lambda j: ("throttled" not in j["flags"], j["run_id"]))
+    out = []
+    for j in jobs:
+        if len(out) >= MAX_TIMELINES:
+            break
+        tr = load_trace(s, j["run_id"])
+        run = load_run(s, j["run_id"]) if tr.series else None
+        if run is None:
+            continue
+        phases = list(run.phases or [])
+        results = [{"case": r.case, "metrics": r.metrics} for r in run.results]
+        title = (f"thermal, frequency and power over time: {j['key']} (run {j['run_id']})"
+                 + (", throttled (shaded)" if "throttled" in j["flags"] else ""))
+        buf = io.BytesIO()
+        if plots.telemetry_timeline(tr, phases, list(run.events or []), results,
+                                    origin(phases, tr), title, buf):
+            out.append((title, buf.getvalue()))
+    return out
+
+
 def _params(key: str) -> str:
     return key.split("/", 3)[3] if key.count("/") >= 3 else ""
 
 
-def to_html(rep: dict[str, Any]) -> str:
+def to_html(rep: dict[str, Any], timeline_figs: list[tuple[str, bytes]] = ()) -> str:
+    """`timeline_figs`: from `timelines(session, rep)`, when the caller has the database."""
     sr, sm = rep["suite_run"], rep["summary"]
     esc = html.escape
     parts = [
@@ -306,7 +340,7 @@ def to_html(rep: dict[str, Any]) -> str:
                      f"<td>{esc(j['status'])}{' (' + esc(j['reason']) + ')' if j['reason'] else ''}"
                      f"</td><td>{esc(', '.join(j['flags']))}</td></tr>")
     parts.append("</table><h2>Figures</h2>")
-    for title, data in figures(rep):
+    for title, data in [*figures(rep), *timeline_figs]:
         parts.append(f"<h3>{esc(title)}</h3><img alt='{esc(title)}' "
                      f"src=\"data:image/png;base64,{base64.b64encode(data).decode()}\">")
     parts.append("</body></html>")

@@ -31,6 +31,7 @@ def test_discovers_every_kind_with_design_names(fs):
         "temp_cpu_1_0_usr_c", "temp_gpuss_0_usr_c", "temp_battery_c",
         "freq_cpu0_mhz", "freq_max_cpu0_mhz", "freq_cpu4_mhz", "freq_max_cpu4_mhz",
         "freq_gpu_mhz", "freq_max_gpu_mhz", "battery_level_pct", "power_battery_mw",
+        "current_battery_ma",
         "power_vdd_in_mw", "power_vdd_cpu_gpu_cv_mw"])  # NC and "sum of shunt" skipped
     cpu = by["temp_cpu_1_0_usr_c"]
     assert cpu.meta["trips"] == [{"temp_c": 75.0, "type": "passive"},
@@ -40,8 +41,8 @@ def test_discovers_every_kind_with_design_names(fs):
     # battery: 500 mA (>0 while Discharging -> positive discharge sign) x 3.9 V in uV
     bat = by["power_battery_mw"]
     assert d.battery == {"supply": "battery", "current_unit": "mA", "voltage_unit": "uV",
-                         "discharge": "positive", "sign_from": "detected",
-                         "units_from": "detected"}
+                         "discharge": "positive", "sign_from": "status",
+                         "units_from": "magnitude"}
     assert bat.scale * 500 * 3900000 == pytest.approx(1950.0)
     assert by["power_vdd_in_mw"].scale * 1200 * 5000 == pytest.approx(6000.0)
     assert d.state["battery_level_pct"] == 87 and d.state["charging_state"] == "Discharging"
@@ -65,9 +66,9 @@ def test_config_filters_and_overrides(fs):
 
 
 @pytest.mark.parametrize("current,voltage,status,expect", [
-    (-450000, 3850000, "Discharging", ("uA", "uV", "negative", "detected")),
-    (450, 3850, "Discharging", ("mA", "mV", "positive", "detected")),
-    (-800, 4100000, "Charging", ("mA", "uV", "positive", "detected")),
+    (-450000, 3850000, "Discharging", ("uA", "uV", "negative", "status")),
+    (450, 3850, "Discharging", ("mA", "mV", "positive", "status")),
+    (-800, 4100000, "Charging", ("mA", "uV", "positive", "status")),
     (120000, 4000000, "Full", ("uA", "uV", "negative", "default")),
 ])
 def test_battery_unit_and_sign_detection(current, voltage, status, expect):

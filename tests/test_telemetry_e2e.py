@@ -77,7 +77,7 @@ def test_heating_run_is_throttled_costed_and_exported(registered, tiny_model, en
     assert any(e["kind"] == "trip_crossed" and "75 C" in e["detail"] for e in run["events"])
     st = run["device_state"]
     assert st["battery"]["current_unit"] == "mA" and st["battery"]["discharge"] == "positive"
-    assert st["battery"]["sign_from"] == "detected"
+    assert st["battery"]["sign_from"] == "status"  # no charge counter in this tree
     assert st["battery_level_pct"] == 87 and st["charging_state"] == "Discharging"
     assert st["start_temps_c"]["temp_cpu_1_0_usr_c"] == 70.0
     assert st["baseline_power_mw"] == pytest.approx(1170.0, rel=0.01)  # 300 mA x 3.9 V

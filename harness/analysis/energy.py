@@ -20,7 +20,8 @@ TOTAL_RAILS = ("vdd_in", "vin", "in", "total", "sys", "vdd_sys", "system")
 
 def power_series(trace: Trace) -> Series | None:
     """Total power: an external meter, the battery, a board input rail, else the sum of rails."""
-    power = [s for s in trace.series.values() if s.name.startswith("power_") and s.unit == "mW"]
+    power = [s for s in trace.series.values()
+             if s.name.startswith("power_") and s.unit == "mW" and s.kind != "rail_avg"]
     for s in power:
         if s.kind == "meter":  # an external meter measures the whole device best
             return s

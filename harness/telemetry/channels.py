@@ -39,6 +39,7 @@ class Discovery:
     battery: dict[str, Any] | None = None  # units and sign used, and where they came from
     odpm: bool = False  # Pixel ODPM energy counters present (polled, see odpm.py)
     vcgencmd: bool = False  # Raspberry Pi firmware tool present (throttling bits, status.py)
+    tegrastats: bool = False  # a Jetson with `tegrastats` on PATH (tegrastats.py)
     state: dict[str, Any] = field(default_factory=dict)  # battery level, charging, start temps
 
 
@@ -161,6 +162,8 @@ def battery_units(current: float, voltage: float, status: str, cfg: TelemetryCon
     be milliamps on a phone (10 A), so it is microamps; voltage above 100000 is microvolts; the
     sign is read against the `status` file (Discharging with a positive current = positive
     discharge sign); if the status says nothing, Android's negative convention is assumed.
+    This is the first guess from one reading; with a `charge_counter` the run's trace settles
+    it (battery.refine), and `units_from` / `sign_from` say which method decided.
     """
     b = cfg.battery
     cu = b.current_unit or ("uA" if abs(current) >= 10000 else "mA")
@@ -168,12 +171,12 @@ def battery_units(current: float, voltage: float, status: str, cfg: TelemetryCon
     if b.discharge:
         sign, how = b.discharge, "config"
     elif status.lower() == "discharging" and current != 0:
-        sign, how = ("positive" if current > 0 else "negative"), "detected"
+        sign, how = ("positive" if current > 0 else "negative"), "status"
     elif status.lower() == "charging" and current != 0:
-        sign, how = ("negative" if current > 0 else "positive"), "detected"
+        sign, how = ("negative" if current > 0 else "positive"), "status"
     else:
         sign, how = "negative", "default"
-    units_from = "config" if b.current_unit and b.voltage_unit else "detected"
+    units_from = "config" if b.current_unit and b.voltage_unit else "magnitude"
     return {"current_unit": cu, "voltage_unit": vu, "discharge": sign, "sign_from": how,
             "units_from": units_from}
 
@@ -206,6 +209,12 @@ def _battery(listing, cfg: TelemetryConfig, state: dict) -> tuple[list[Channel],
         out.append(Channel(f"power_{rail}_mw", "mW",
                            (f"{sdir}/current_now", f"{sdir}/voltage_now"), scale, "battery",
                            {"label": "battery", **units}))
+        if rail == "battery":  # raw until battery.refine() converts it (mA, discharge > 0)
+            out.append(Channel("current_battery_ma", "mA", (f"{sdir}/current_now",), 1.0,
+                               "battery_current"))
+            if _num(files.get("charge_counter")) is not None:  # uAh
+                out.append(Channel("charge_counter_battery_mah", "mAh",
+                                   (f"{sdir}/charge_counter",), 1e-3, "charge_counter"))
     return out, info
 
 
@@ -261,5 +270,9 @@ def channels_from_listing(listing: dict[str, str], cfg: TelemetryConfig, root: s
         state["battery"] = info
     odpm = cfg.discover and any(p.endswith("/energy_value") and v.startswith("t=")
                                 for p, v in listing.items())
+    jetson = any(p.endswith("/etc/nv_tegra_release") or
+                 (p.endswith("/sys/devices/soc0/family") and "tegra" in v.lower())
+                 for p, v in listing.items())
     return Discovery(chans, warnings, info, odpm=odpm, state=state,
-                     vcgencmd="/tool/vcgencmd" in listing)
+                     vcgencmd="/tool/vcgencmd" in listing,
+                     tegrastats=jetson and "/tool/tegrastats" in listing)

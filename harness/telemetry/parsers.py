@@ -35,7 +35,8 @@ FREQ_UNITS = {"GR3D": "gpu", "EMC": "emc"}
 INVALID_TEMP_C = -200  # Orin prints -256C for a sensor that is switched off
 
 
-def _tegrastats_line(line: str) -> tuple[dict, dict[str, float]] | None:
+def parse_tegrastats_line(line: str) -> tuple[dict, dict[str, float]] | None:
+    """(case, metrics) of one tegrastats line, or None for a line that is not a sample."""
     m = _RAM.search(line)
     if not m:
         return None
@@ -88,7 +89,7 @@ def _tegrastats_line(line: str) -> tuple[dict, dict[str, float]] | None:
 def parse_tegrastats(text: str) -> list[Result]:
     rows = []
     for line in text.splitlines():
-        got = _tegrastats_line(line)
+        got = parse_tegrastats_line(line)
         if got:
             case, metrics = got
             rows.append(Result({"index": len(rows), **case}, metrics))

@@ -36,6 +36,7 @@ class Recorder:
         self.status: Any = None
         self.odpm: Any = None
         self.rpi: Any = None
+        self.tegra: Any = None
         self.offset: tuple[float, float] = (0.0, 0.0)
         self.discovery: Discovery | None = None
         self.events: list[dict] = []
@@ -97,22 +98,62 @@ class Recorder:
             self.meter = make_meter(self.cfg.meter)
             self.offset = measure_offset(self.transport.device_time)
             self.meter.start()
+        if self.cfg.tegrastats == "on" or (self.cfg.tegrastats == "auto" and disc.tegrastats):
+            self._start_tegrastats()
         if disc.channels:
             self.sampler = Sampler(self.transport, script, disc.channels, self.cfg.interval_ms)
             if not self.sampler.wait_first(timeout=10):
                 self._warn("sampler printed nothing within 10 s")
-        else:
+        elif self.tegra is None:
             self._warn(f"no telemetry channels found under {root}; sampler not started")
         baseline = self.cfg.baseline_s
         if baseline is None:  # idle power is only worth waiting for when power is measured
-            power = any(c.name.startswith("power_") for c in disc.channels)
+            power = any(c.name.startswith("power_") for c in disc.channels) or bool(self.tegra)
             baseline = DEFAULT_BASELINE_S if (power or self.meter or self.odpm) else 0.0
-        if (self.sampler or self.meter or self.status or self.odpm or self.rpi) and baseline > 0:
+        if self._active() and baseline > 0:
             self.notify("baseline")
             start = self.transport.device_time()
             time.sleep(baseline)
             phases.append({"phase": "baseline", "start": start,
                            "end": self.transport.device_time()})
+
+    def _active(self) -> bool:
+        return bool(self.sampler or self.meter or self.status or self.odpm or self.rpi
+                    or self.tegra)
+
+    def _start_tegrastats(self) -> None:
+        from ..power import measure_offset
+        from .tegrastats import TegrastatsStream
+
+        off, unc = measure_offset(self.transport.device_time, clock=time.monotonic)
+        try:
+            self.tegra = TegrastatsStream(self.transport, self.cfg.interval_ms, off)
+        except Exception as exc:  # e.g. `tegrastats: on` on a device without it
+            self._warn(f"tegrastats could not start: {exc}; skipped")
+            return
+        self.state["tegrastats"] = {"interval_ms": self.cfg.interval_ms,
+                                    "clock": "stamped on arrival", "offset_uncertainty_s": unc}
+        if not self.tegra.wait_first(timeout=10):
+            self._warn(f"tegrastats printed no sample line within 10 s"
+                       f"{': ' + self.tegra.error if self.tegra.error else ''}")
+            self.tegra.stop()
+            self.tegra = None
+
+    def _stop_tegrastats(self, trace: Any, end: float | None) -> None:
+        if end is not None:
+            self.tegra.wait_until(end, timeout=max(1.0, 3 * self.cfg.interval_ms / 1000))
+        kept, shadowed = 0, []
+        for ser in self.tegra.stop():
+            if ser.name in trace.series:  # the sysfs reading of the same sensor wins
+                shadowed.append(ser.name)
+            else:
+                trace.series[ser.name] = ser
+                kept += 1
+        self.state["tegrastats"].update(lines=self.tegra.lines, channels=kept,
+                                        shadowed_by_sysfs=shadowed)
+        if self.tegra.error:
+            self._warn(self.tegra.error)
+        self.tegra = None
 
     def finish(self, s, run, phases: list[dict]) -> None:
         """Stop sampling, store the trace, add events/flags/energy to the run (in session s)."""
@@ -123,7 +164,7 @@ class Recorder:
 
         from .trace import Series, Trace
 
-        if not (self.sampler or self.meter or self.status or self.odpm or self.rpi):
+        if not self._active():
             self._store(run)
             return
         ends = [p["end"] for p in phases if "end" in p]
@@ -131,6 +172,8 @@ class Recorder:
             self.sampler.wait_until(max(ends), timeout=max(1.0, 3 * self.cfg.interval_ms / 1000))
         trace = self.sampler.stop() if self.sampler else Trace({})
         self.sampler = None
+        if self.tegra is not None:
+            self._stop_tegrastats(trace, max(ends) if ends else None)
         if self.rpi is not None:
             ser = self.rpi.stop()
             if ser is not None:
@@ -164,6 +207,13 @@ class Recorder:
             else:
                 self._warn(f"power meter {self.meter.name}: no samples")
             self.meter = None
+        if self.discovery and self.discovery.battery:
+            from .battery import refine
+            info = dict(self.state.get("battery") or self.discovery.battery)
+            note = refine(trace, info, self.cfg.battery)
+            self.state["battery"] = info
+            if note:
+                self._warn(note)
         for w in trace.warnings:
             self._warn(w)
         self.state["trace_bytes"] = save_trace(s, run.id, trace)

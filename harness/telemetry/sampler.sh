@@ -19,16 +19,18 @@ discover() {
            "$r"/sys/class/devfreq/*/cur_freq "$r"/sys/class/devfreq/*/max_freq \
            "$r"/sys/class/power_supply/*/type "$r"/sys/class/power_supply/*/current_now \
            "$r"/sys/class/power_supply/*/voltage_now "$r"/sys/class/power_supply/*/status \
-           "$r"/sys/class/power_supply/*/capacity \
+           "$r"/sys/class/power_supply/*/capacity "$r"/sys/class/power_supply/*/charge_counter \
            "$r"/sys/class/hwmon/hwmon*/name "$r"/sys/class/hwmon/hwmon*/in*_label \
            "$r"/sys/class/hwmon/hwmon*/in*_input "$r"/sys/class/hwmon/hwmon*/curr*_input \
-           "$r"/sys/bus/iio/devices/iio:device*/energy_value; do
+           "$r"/sys/bus/iio/devices/iio:device*/energy_value \
+           "$r"/etc/nv_tegra_release "$r"/sys/devices/soc0/family; do
     [ -r "$f" ] || continue
     v=
     read -r v 2>/dev/null < "$f"
     [ -n "$v" ] && echo "$f=$v"
   done
   command -v vcgencmd >/dev/null 2>&1 && echo "/tool/vcgencmd=1"
+  command -v tegrastats >/dev/null 2>&1 && echo "/tool/tegrastats=1"
   echo "END"
 }
 

@@ -10,6 +10,7 @@ telemetry:
   battery: {current_unit: mA, voltage_unit: uV, discharge: positive}  # default: detected
   baseline_s: 2                        # idle power before measuring (default: 2 s if power is read)
   thermal_status_s: 5                  # poll `dumpsys thermalservice` (adb default; 0 = off)
+  tegrastats: auto                     # Jetson: stream `tegrastats --interval` (auto|on|off)
   meter: {kind: csv, path: /tmp/meter.csv, time_column: t, power_column: mw}  # harness/power
 conditioning:
   zones: [cpu-0-0-usr]
@@ -55,8 +56,9 @@ class TelemetryConfig(BaseModel):
     battery: BatterySpec = Field(default_factory=BatterySpec)
     baseline_s: float | None = Field(default=None, ge=0)  # None: 2 s when power is measured
     thermal_status_s: float | None = Field(default=None, ge=0)  # None: 5 s on adb, else off
-    odpm_s: float = Field(default=1.0, ge=0)
-    vcgencmd_s: float = Field(default=2.0, ge=0)  # Raspberry Pi get_throttled, when present  # Pixel ODPM energy counters, when present; 0 = off
+    odpm_s: float = Field(default=1.0, ge=0)  # Pixel ODPM energy counters, when present; 0 = off
+    vcgencmd_s: float = Field(default=2.0, ge=0)  # Raspberry Pi get_throttled, when present
+    tegrastats: Literal["auto", "on", "off"] = "auto"  # Jetson live streamer (tegrastats.py)
     meter: dict[str, Any] | None = None  # external power meter (harness/power), e.g. kind: csv
 
 
