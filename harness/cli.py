@@ -226,6 +226,7 @@ def import_(obj: Ctx, runner: str, file: str, device: str, as_json: bool) -> Non
     """Store a saved runner output as a run."""
     from . import __version__
     from .job import BadInput
+    from .results import warning_events
     from .runners import get_runner
     from results_db import store
     from results_db.models import Run
@@ -241,7 +242,7 @@ def import_(obj: Ctx, runner: str, file: str, device: str, as_json: bool) -> Non
         dev = store.get_or_create_device(s, device, cfg.transport if cfg else "imported",
                                          cfg.abi if cfg else None, cfg.soc if cfg else None, {})
         run = Run(device=dev, runner=r.name, job={"imported_from": str(Path(file).resolve())},
-                  harness_version=__version__)
+                  harness_version=__version__, events=warning_events(results, 0.0))
         s.add(run)
         store.add_results(s, run, results)
         store.finish(run, "ok")

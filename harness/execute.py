@@ -19,7 +19,7 @@ from . import __version__
 from .artifacts import RunnerRegistry, artifact_for, host_abi, place
 from .config import DeviceConfig
 from .job import BadInput, Job
-from .results import ParseError, Result
+from .results import ParseError, Result, warning_events
 from .runners import get_runner
 from .runners.formats import abi_mismatch
 from .runners.host import HostScript, host_runner_for
@@ -185,6 +185,9 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
                         if until is not None:
                             r.case["iteration"] = it
                     add_bandwidth(rows, device.memory_bandwidth_gbps)
+                    warned = warning_events(rows, phases[-1]["end"] - t0, phase)
+                    if warned:  # output cut off: rows kept, the reason recorded
+                        run.events = list(run.events or []) + warned
                     outcome.results += rows
                     store.add_results(s, run, rows)
                     run.phases = list(phases)
