@@ -74,7 +74,7 @@ def test_devices_lists_board_state_and_properties(board):
     b = rows["board"]
     assert b["transport"] == "ssh" and b["state"] == "reachable"
     assert b["properties"]["model"] == "Orange Pi 5"
-    assert b["properties"]["npu_load_raw"].startswith("NPU load:  Core0: 63%")
+    assert b["properties"]["npu_load"]["load_npu_core0_pct"] == 63.0
     assert rows["local"]["state"] == "device"
     text = bench("devices").stdout
     assert "reachable" in text and "Orange" in text

@@ -14,7 +14,9 @@ device's `sysfs_root` (tests point it at a fake tree; vendor tools are then look
 - `vcgencmd get_throttled` (`throttled=0x50005`): Raspberry Pi documentation,
   computers/os.adoc "get_throttled" (bit table in `THROTTLED_BITS`).
 - `/sys/kernel/debug/rknpu/load` (`NPU load:  Core0: 63%, ...`, root only): Rockchip RKNPU
-  driver; kept raw here (`npu_load_raw`), parsed by the telemetry code.
+  driver; parsed by `harness.telemetry.parsers.parse_npu_load` into `npu_load` (per-core %),
+  an out-of-range value (the driver's counter-underflow anomaly) into `npu_load_invalid`;
+  kept raw (`npu_load_raw`) only when it is not in that format.
 - `ax_run_model`: Axera pulsar2-docs, other_tools/ax_run_model.rst (presence and version).
 """
 
@@ -129,6 +131,20 @@ def parse_l4t(text: str) -> dict[str, str] | None:
     return out
 
 
+def npu_load(text: str) -> dict[str, Any]:
+    """The RKNPU load file -> `npu_load` {channel: %} and `npu_load_invalid` (values > 100 %)."""
+    from ..results import ParseError
+    from ..telemetry.parsers import parse_npu_load
+    try:
+        row = parse_npu_load(text)[-1]
+    except ParseError:
+        return {"npu_load_raw": text.splitlines()[0].strip()}
+    out: dict[str, Any] = {"npu_load": dict(row.metrics)}
+    if row.case.get("invalid"):
+        out["npu_load_invalid"] = dict(row.case["invalid"])
+    return out
+
+
 def _os_pretty(text: str) -> str | None:
     fields = dict(re.findall(r'^(\w+)="?(.*?)"?$', text, re.M))
     return fields.get("PRETTY_NAME") or fields.get("NAME")
@@ -172,7 +188,7 @@ def parse_probe(text: str) -> dict[str, Any]:
         raw = thr.split("throttled=")[1].split()[0]
         info["throttled"] = {"raw": raw, **decode_throttled(raw)}
     if sec.get("npu_load"):
-        info["npu_load_raw"] = sec["npu_load"].splitlines()[0].strip()
+        info.update(npu_load(sec["npu_load"]))
     if sec.get("rknpu_version"):
         info["rknpu_version"] = sec["rknpu_version"].splitlines()[0].strip()
     ax = sec.get("ax_run_model", "")
