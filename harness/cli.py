@@ -178,29 +178,34 @@ def show(obj: Ctx, run_id: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @_guard
 def parse(runner: str, file: str, as_json: bool) -> None:
-    """Parse a saved runner output (RUNNER `auto`: recognize the tool from the text)."""
+    """Parse a saved runner or telemetry output (RUNNER `auto`: recognize the tool from the
+    text; `host`: the host runner's JSON; tegrastats, dumpsys-battery, ...: telemetry)."""
     from .job import BadInput
     from .results import ParseError
-    from .runners import KNOWN_NAMES, get_runner
-    from .runners.detect import detect
+    from .runners import KNOWN_NAMES, get_runner, host_parse
+    from .runners.detect import HOST, detect_output
     from .telemetry.parsers import PARSERS as TELEMETRY  # tegrastats, dumpsys-*, npu-load...
     try:
         text = Path(file).read_text(errors="replace")
     except OSError as exc:
         raise BadInput(f"{file}: cannot read: {exc.strerror}") from None
     if runner == "auto":
-        found = detect(text)
+        found = detect_output(text)
         if found is None:
             raise BadInput(f"{file}: no known runner or telemetry output recognized "
-                           f"(known: {', '.join(KNOWN_NAMES)})")
+                           f"(runners: {', '.join(KNOWN_NAMES)}, {HOST}; "
+                           f"telemetry: {', '.join(TELEMETRY)})")
         runner = found
     if runner in TELEMETRY:
         name, parse_text = runner, TELEMETRY[runner]
+    elif runner == HOST:
+        name, parse_text = HOST, host_parse.parse
     else:
         try:
             r = get_runner(runner)
         except BadInput as exc:
-            raise BadInput(f"{exc}; telemetry: {', '.join(sorted(TELEMETRY))}") from None
+            raise BadInput(f"{exc}; also {HOST}; telemetry: {', '.join(sorted(TELEMETRY))}"
+                           ) from None
         name, parse_text = r.name, (lambda t: r.parse(t, ""))
     try:
         rows = parse_text(text)
