@@ -3,7 +3,9 @@
 Phases: resolve artifacts -> push (skipping what the device has, by hash) -> one invocation per
 measured phase -> parse -> analyze -> store. Each phase's start and end are taken on the
 device's clock. The run row is written first and results are committed after every invocation,
-so a failure at any point leaves a `failed` run with its reason and everything measured so far.
+so a failure at any point leaves a `failed` run with its reason and everything measured so far
+(reasons: runner_exit, parse_error, timeout, device_lost, transport_error, interrupted,
+bad_input and internal_error, the last two re-raised so the CLI exits 2 / shows the bug).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Callable
 
 from . import __version__
 from .artifacts import RunnerRegistry, artifact_for, host_abi, place
-from .config import DeviceConfig
+from .config import ConfigError, DeviceConfig
 from .job import BadInput, Job
 from .results import ParseError, Result, warning_events
 from .runners import get_runner
@@ -202,6 +204,12 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
             fail("transport_error", str(exc))
         except KeyboardInterrupt:
             fail("interrupted", "interrupted by the user")
+            raise
+        except (BadInput, ConfigError) as exc:  # found only once the device answered: exit 2
+            fail("bad_input", str(exc))
+            raise
+        except Exception as exc:  # a bug must not leave the run `ok` (the finally below)
+            fail("internal_error", f"{type(exc).__name__}: {exc}")
             raise
         finally:
             if tele is not None:
