@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .clikit import EXIT_FAIL, EXIT_UNAVAILABLE, Ctx, die, emit_json
+from .clikit import EXIT_FAIL, EXIT_UNAVAILABLE, Ctx, die, emit_json, parse_params
 from .clikit import console as _console
 from .clikit import guard as _guard
 
@@ -54,16 +54,6 @@ def devices(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{r['name']}: {why}", err=True)
 
 
-def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for v in values:
-        if "=" not in v:
-            die(f"--param {v!r}: expected KEY=VALUE")
-        k, _, val = v.partition("=")
-        out[k.strip()] = val.strip()
-    return out
-
-
 def _results_table(results: list[dict], title: str = ""):
     from rich.table import Table
     t = Table("phase", "test", "metric", "value", title=title)
@@ -100,7 +90,7 @@ def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry,
     devs = obj.devices()
     cfg = resolve_device(devs, device)
     from .telemetry.plot import parse_duration
-    job = Job(device=device, runner=runner, model=model, params=_parse_params(params),
+    job = Job(device=device, runner=runner, model=model, params=parse_params(params),
               repetitions=repetitions, warmup=warmup, telemetry=telemetry, timeout_s=timeout_s,
               sustained_s=parse_duration(sustained, "--sustained") if sustained else None)
     sessions = obj.sessions()

@@ -39,6 +39,17 @@ def die(msg: str, code: int = EXIT_BAD_INPUT) -> None:
     sys.exit(code)
 
 
+def parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    """Repeated `--param KEY=VALUE` options as a dict (bad input: exit 2 naming the option)."""
+    out = {}
+    for v in values:
+        if "=" not in v:
+            die(f"--param {v!r}: expected KEY=VALUE")
+        k, _, val = v.partition("=")
+        out[k.strip()] = val.strip()
+    return out
+
+
 def emit_json(data) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 

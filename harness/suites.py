@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .config import ConfigError, load_yaml
+from .config import ConfigError, invalid, line_of, load_yaml
 from .job import Job
 from .telemetry.settings import ConditioningConfig
 
@@ -156,10 +156,7 @@ class Suite:
 
     def where(self, *loc: Any) -> str:
         """`file:line` of a key path (falls back to its parents, then line 1)."""
-        for i in range(len(loc), 0, -1):
-            if tuple(loc[:i]) in self.lines:
-                return f"{self.path}:{self.lines[tuple(loc[:i])]}"
-        return f"{self.path}:1"
+        return f"{self.path}:{line_of(self.lines, tuple(loc))}"
 
 
 @dataclass(frozen=True)
@@ -180,14 +177,7 @@ def load_suite(path: Path) -> Suite:
     try:
         spec = SuiteSpec.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        # `str | RunnerSpec` fields: for a mapping the 'str' branch's complaint is noise
-        err = next((e for e in errors if "str" not in e["loc"]), errors[0])
-        loc = tuple(p for p in err["loc"] if p not in ("str", "RunnerSpec", "ModelSpec"))
-        suite = Suite(None, path, lines)  # type: ignore[arg-type]
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{suite.where(*loc)}: field '{field}': {msg}") from None
+        raise invalid(path, lines, exc, branches=("str", "RunnerSpec", "ModelSpec")) from None
     suite = Suite(spec, path, lines)
     for i, m in enumerate(spec.models):
         if isinstance(m, ModelSpec) and (m.path is None) == (m.synth is None):

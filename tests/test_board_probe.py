@@ -63,8 +63,9 @@ def test_jetson_probe_over_ssh(sshd, trusted, tmp_path):
     assert p["soc"] == "nvidia,tegra234"
     assert p["kernel"] == "5.15.148-tegra" and p["os"] == "Ubuntu 22.04.5 LTS"
     assert p["ram_mb"] == 7619
-    assert p["cpu_clusters"] == [{"policy": "policy0", "cpus": [0, 1, 2, 3], "max_mhz": 1510.4},
-                                 {"policy": "policy4", "cpus": [4, 5], "max_mhz": 1510.4}]
+    assert p["cpu_clusters"] == [
+        {"policy": 0, "cpus": [0, 1, 2, 3], "max_khz": 1510400, "max_mhz": 1510.4},
+        {"policy": 4, "cpus": [4, 5], "max_khz": 1510400, "max_mhz": 1510.4}]
     assert p["jetson"] == {"l4t": "36.4.3", "jetpack": "6.2", "board": "generic"}
     assert p["power_mode"] == {"name": "15W", "id": 0}
     assert "throttled" not in p and "npu_load" not in p
@@ -73,7 +74,8 @@ def test_jetson_probe_over_ssh(sshd, trusted, tmp_path):
 def test_pi_probe_decodes_throttling(sshd, trusted, tmp_path):
     p = ssh_status(board_cfg(sshd, trusted, fake_board(tmp_path / "pi", "pi")))["properties"]
     assert p["model"] == "Raspberry Pi 5 Model B Rev 1.0" and p["soc"] == "brcm,bcm2712"
-    assert p["cpu_clusters"] == [{"policy": "policy0", "cpus": [0, 1, 2, 3], "max_mhz": 2400.0}]
+    assert p["cpu_clusters"] == [{"policy": 0, "cpus": [0, 1, 2, 3], "max_khz": 2400000,
+                                  "max_mhz": 2400.0}]
     assert p["throttled"]["raw"] == "0x50005"
     assert p["throttled"]["under_voltage_now"] and p["throttled"]["throttled_since_boot"]
     assert not p["throttled"]["soft_temp_limit_now"]

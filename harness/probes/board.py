@@ -6,8 +6,7 @@ device's `sysfs_root` (tests point it at a fake tree; vendor tools are then look
 `<root>/usr/bin` first). Sources of the formats:
 - `/proc/device-tree/{model,compatible}`: NUL-terminated strings (Devicetree Specification,
   "Standard Properties": compatible, model).
-- cpufreq `policyN/{related_cpus,cpuinfo_max_freq}` (kHz): Linux
-  Documentation/admin-guide/pm/cpufreq.rst.
+- cpufreq policies: `harness/probes/cpufreq.py` (shared with the Android probe).
 - `/etc/nv_tegra_release` (`# R36 (release), REVISION: 4.3, ...`) and `nvpmodel -q`
   (`NV Power Mode: 15W` then the mode id): NVIDIA Jetson Linux Developer Guide, "Platform Power
   and Performance"; L4T -> JetPack from NVIDIA's JetPack SDK archive page.
@@ -25,6 +24,8 @@ from __future__ import annotations
 import re
 import shlex
 from typing import Any
+
+from . import cpufreq
 
 SECTIONS = ("model", "compatible", "kernel", "machine", "os_release", "meminfo", "cpufreq",
             "nv_tegra_release", "nvpmodel", "throttled", "npu_load", "rknpu_version",
@@ -63,9 +64,7 @@ def probe_script(sysfs_root: str = "/") -> str:
         "s machine; uname -m",
         's os_release; cat "$R/etc/os-release" 2>/dev/null',
         "s meminfo; grep -E '^(MemTotal|MemAvailable):' \"$R/proc/meminfo\" 2>/dev/null",
-        's cpufreq; for p in "$R"/sys/devices/system/cpu/cpufreq/policy*; do '
-        '[ -d "$p" ] && echo "${p##*/}|$(cat "$p/cpuinfo_max_freq" 2>/dev/null)|'
-        '$(cat "$p/related_cpus" 2>/dev/null)"; done',
+        "s cpufreq; " + cpufreq.listing(root_var="R"),
         's nv_tegra_release; cat "$R/etc/nv_tegra_release" 2>/dev/null',
         "s nvpmodel; has nvpmodel && nvpmodel -q 2>&1",
         "s throttled; has vcgencmd && vcgencmd get_throttled 2>&1",
@@ -104,15 +103,7 @@ def decode_throttled(value: int | str) -> dict[str, bool]:
     return {flag: bool(value >> bit & 1) for bit, flag in THROTTLED_BITS.items()}
 
 
-def parse_cpu_list(text: str) -> list[int]:
-    """`0 1 2 3` (related_cpus) or `0-3,6` (cpulist) -> [0, 1, 2, 3, ...]."""
-    cpus: list[int] = []
-    for part in re.split(r"[\s,]+", text.strip()):
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        cpus += list(range(int(lo), int(hi or lo) + 1))
-    return cpus
+parse_cpu_list = cpufreq.parse_cpu_list
 
 
 def parse_l4t(text: str) -> dict[str, str] | None:
@@ -168,13 +159,7 @@ def parse_probe(text: str) -> dict[str, Any]:
     mem = dict(re.findall(r"^(\w+):\s+(\d+)\s*kB", sec.get("meminfo", ""), re.M))
     if "MemTotal" in mem:
         info["ram_mb"] = round(int(mem["MemTotal"]) / 1024)
-    clusters = []
-    for line in sec.get("cpufreq", "").splitlines():
-        parts = line.split("|")
-        if len(parts) != 3 or not parts[1].strip().isdigit():
-            continue
-        clusters.append({"policy": parts[0], "cpus": parse_cpu_list(parts[2]),
-                         "max_mhz": int(parts[1]) / 1000})
+    clusters = cpufreq.parse_policies(sec.get("cpufreq", ""))
     if clusters:
         info["cpu_clusters"] = clusters
     l4t = parse_l4t(sec.get("nv_tegra_release", ""))
