@@ -56,9 +56,12 @@ def test_run_over_ssh_and_second_run_transfers_nothing(registered, tiny_model, b
     tests = {r["case"]["test"]: r for r in first["results"]}
     assert set(tests) == {"pp32", "tg8"}
     assert tests["tg8"]["metrics"]["decode_tokens_per_s"] > 0
-    assert first["bytes_pushed"] == model.stat().st_size + registered.stat().st_size + 1000
+    sampler = REPO / "harness" / "telemetry" / "sampler.sh"  # telemetry is on by default
+    assert first["bytes_pushed"] == (model.stat().st_size + registered.stat().st_size + 1000
+                                     + sampler.stat().st_size)
     stored = list(board["workdir"].glob("store/*/*"))
-    assert sorted(p.name for p in stored) == sorted([model.name, registered.name, lib.name])
+    assert sorted(p.name for p in stored) == sorted([model.name, registered.name, lib.name,
+                                                     sampler.name])
     assert (board["workdir"] / "store" / first["model_sha256"] / model.name).read_bytes() \
         == model.read_bytes()
     assert [p["phase"] for p in first["phases"]] == ["push", "prefill", "decode"]
@@ -66,7 +69,7 @@ def test_run_over_ssh_and_second_run_transfers_nothing(registered, tiny_model, b
     assert all(0 < p["start"] <= p["end"] <= up + 1 for p in first["phases"])
     second = bench_json(*run_args(model))
     assert second["status"] == "ok" and second["bytes_pushed"] == 0
-    assert len(list(board["workdir"].glob("store/*/*"))) == 3
+    assert len(list(board["workdir"].glob("store/*/*"))) == 4
 
 
 def test_devices_lists_board_state_and_properties(board):
