@@ -14,7 +14,6 @@ ThermalManagerService dump: `Temperature{mValue=.., mType=.., mName=.., mStatus=
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any
 
 from . import cpufreq
