@@ -2,7 +2,8 @@
 
 - harness overhead: `bench run` vs the same llama-bench commands run directly (interleaved pairs)
 - cached re-run: bytes pushed by the second run of the same model
-- start-up: median wall time of `bench --help` and `bench runs`
+- start-up: median wall time of `bench --help` and `bench runs`, and the heavy modules they
+  import (`python -X importtime`, `harness.clikit.HEAVY_MODULES`)
 Run with `make bench`.
 """
 
@@ -57,10 +58,15 @@ def main() -> None:
           f"(target <= 1.10)")
     print(f"cached re-run: first run pushed {first_bytes / 1e6:.1f} MB, later runs "
           f"{max(second_bytes)} bytes (target 0)")
+    from harness.clikit import imported_heavy
     for argv in (["--help"], ["runs"]):
         times = [timed([*cli, *argv], env)[0] for _ in range(7)]
+        log = subprocess.run([sys.executable, "-X", "importtime", "-m", "harness.cli", *argv],
+                             env=env, text=True, capture_output=True, check=True).stderr
+        heavy = imported_heavy(log)
         print(f"start-up `bench {' '.join(argv)}`: median {statistics.median(times):.3f} s "
-              f"(target < 0.3 s)")
+              f"(target < 0.3 s); heavy modules imported: {', '.join(heavy) or 'none'} "
+              f"(target none)")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .config import ConfigError, DeviceConfig, load_yaml
+from .config import ConfigError, DeviceConfig, invalid, load_yaml
 from .job import Job
 from .telemetry.settings import ConditioningConfig
 
@@ -91,11 +91,7 @@ def load_campaign(path: Path) -> tuple[CampaignSpec, str]:
     try:
         spec = CampaignSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        line = next((lines[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in lines), 1)
-        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{path}:{line}: field '{'.'.join(map(str, loc))}': {msg}") from None
+        raise invalid(path, lines, exc) from None
     for j in spec.jobs:  # model paths are relative to the campaign file
         if not Path(j.model).expanduser().is_absolute():
             j.model = str((base / j.model).resolve())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .clikit import EXIT_FAIL, EXIT_UNAVAILABLE, Ctx, die, emit_json
+from .clikit import EXIT_FAIL, EXIT_UNAVAILABLE, Ctx, die, emit_json, parse_params
 from .clikit import console as _console
 from .clikit import guard as _guard
 
@@ -54,16 +54,6 @@ def devices(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{r['name']}: {why}", err=True)
 
 
-def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for v in values:
-        if "=" not in v:
-            die(f"--param {v!r}: expected KEY=VALUE")
-        k, _, val = v.partition("=")
-        out[k.strip()] = val.strip()
-    return out
-
-
 def _results_table(results: list[dict], title: str = ""):
     from rich.table import Table
     t = Table("phase", "test", "metric", "value", title=title)
@@ -100,7 +90,7 @@ def run(obj: Ctx, device, runner, model, params, repetitions, warmup, telemetry,
     devs = obj.devices()
     cfg = resolve_device(devs, device)
     from .telemetry.plot import parse_duration
-    job = Job(device=device, runner=runner, model=model, params=_parse_params(params),
+    job = Job(device=device, runner=runner, model=model, params=parse_params(params),
               repetitions=repetitions, warmup=warmup, telemetry=telemetry, timeout_s=timeout_s,
               sustained_s=parse_duration(sustained, "--sustained") if sustained else None)
     sessions = obj.sessions()
@@ -178,29 +168,34 @@ def show(obj: Ctx, run_id: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @_guard
 def parse(runner: str, file: str, as_json: bool) -> None:
-    """Parse a saved runner output (RUNNER `auto`: recognize the tool from the text)."""
+    """Parse a saved runner or telemetry output (RUNNER `auto`: recognize the tool from the
+    text; `host`: the host runner's JSON; tegrastats, dumpsys-battery, ...: telemetry)."""
     from .job import BadInput
     from .results import ParseError
-    from .runners import KNOWN_NAMES, get_runner
-    from .runners.detect import detect
+    from .runners import KNOWN_NAMES, get_runner, host_parse
+    from .runners.detect import HOST, detect_output
     from .telemetry.parsers import PARSERS as TELEMETRY  # tegrastats, dumpsys-*, npu-load...
     try:
         text = Path(file).read_text(errors="replace")
     except OSError as exc:
         raise BadInput(f"{file}: cannot read: {exc.strerror}") from None
     if runner == "auto":
-        found = detect(text)
+        found = detect_output(text)
         if found is None:
             raise BadInput(f"{file}: no known runner or telemetry output recognized "
-                           f"(known: {', '.join(KNOWN_NAMES)})")
+                           f"(runners: {', '.join(KNOWN_NAMES)}, {HOST}; "
+                           f"telemetry: {', '.join(TELEMETRY)})")
         runner = found
     if runner in TELEMETRY:
         name, parse_text = runner, TELEMETRY[runner]
+    elif runner == HOST:
+        name, parse_text = HOST, host_parse.parse
     else:
         try:
             r = get_runner(runner)
         except BadInput as exc:
-            raise BadInput(f"{exc}; telemetry: {', '.join(sorted(TELEMETRY))}") from None
+            raise BadInput(f"{exc}; also {HOST}; telemetry: {', '.join(sorted(TELEMETRY))}"
+                           ) from None
         name, parse_text = r.name, (lambda t: r.parse(t, ""))
     try:
         rows = parse_text(text)
@@ -226,6 +221,7 @@ def import_(obj: Ctx, runner: str, file: str, device: str, as_json: bool) -> Non
     """Store a saved runner output as a run."""
     from . import __version__
     from .job import BadInput
+    from .results import warning_events
     from .runners import get_runner
     from results_db import store
     from results_db.models import Run
@@ -241,7 +237,7 @@ def import_(obj: Ctx, runner: str, file: str, device: str, as_json: bool) -> Non
         dev = store.get_or_create_device(s, device, cfg.transport if cfg else "imported",
                                          cfg.abi if cfg else None, cfg.soc if cfg else None, {})
         run = Run(device=dev, runner=r.name, job={"imported_from": str(Path(file).resolve())},
-                  harness_version=__version__)
+                  harness_version=__version__, events=warning_events(results, 0.0))
         s.add(run)
         store.add_results(s, run, results)
         store.finish(run, "ok")

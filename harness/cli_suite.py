@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from .clikit import EXIT_FAIL, Ctx, console, die, emit_json, guard
+from .clikit import EXIT_FAIL, Ctx, console, die, emit_json, guard, parse_params
 
 
 def _suite_id(token: str) -> int:
@@ -319,12 +319,7 @@ def history(obj: Ctx, device, runner, model, test, metric, suite_name, params, m
     """A case's metric across suite runs, with change points (first suite run of a step)."""
     from . import history as hist
 
-    kv = {}
-    for p in params:
-        if "=" not in p:
-            die(f"--param {p!r}: expected KEY=VALUE")
-        k, _, v = p.partition("=")
-        kv[k.strip()] = v.strip()
+    kv = parse_params(params)
     with obj.sessions()() as s:
         data = hist.history(s, metric, min_effect, device=device, runner=runner, test=test,
                             model=model, suite=suite_name, params=kv or None)

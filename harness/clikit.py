@@ -34,9 +34,33 @@ class Ctx:
         return load_devices(self.config_dir)
 
 
+# imported only inside the commands that need them: `bench --help` and `bench runs` start fast
+# (tests/test_startup.py, benchmarks/foundation.py check it with `python -X importtime`)
+HEAVY_MODULES = ("paramiko", "adbutils", "numpy", "pandas", "scipy", "sqlalchemy", "alembic",
+                 "matplotlib", "pydantic", "yaml")
+
+
+def imported_heavy(importtime_log: str) -> list[str]:
+    """The HEAVY_MODULES a `python -X importtime` log (its stderr) shows as imported."""
+    names = {ln.rsplit("|", 1)[-1].strip() for ln in importtime_log.splitlines()
+             if ln.startswith("import time:")}
+    return [m for m in HEAVY_MODULES if m in names]
+
+
 def die(msg: str, code: int = EXIT_BAD_INPUT) -> None:
     click.echo(f"error: {msg}", err=True)
     sys.exit(code)
+
+
+def parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    """Repeated `--param KEY=VALUE` options as a dict (bad input: exit 2 naming the option)."""
+    out = {}
+    for v in values:
+        if "=" not in v:
+            die(f"--param {v!r}: expected KEY=VALUE")
+        k, _, val = v.partition("=")
+        out[k.strip()] = val.strip()
+    return out
 
 
 def emit_json(data) -> None:

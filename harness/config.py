@@ -82,6 +82,24 @@ def load_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
     return data, (_key_lines(node) if node is not None else {})
 
 
+def line_of(lines: dict[tuple, int], loc: tuple) -> int:
+    """The line of a key path in a `load_yaml` file: the deepest of its parents that has one."""
+    return next((lines[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in lines), 1)
+
+
+def invalid(path: Path, lines: dict[tuple, int], exc: ValidationError,
+            branches: tuple[str, ...] = ()) -> ConfigError:
+    """A pydantic error as `file:line: field 'a.b': message`. `branches`: union member names
+    pydantic puts in locations (`str | RunnerSpec`); a mapping's complaint under the `str`
+    branch is noise, so the first error outside it is shown, without the branch names."""
+    errors = exc.errors()
+    err = next((e for e in errors if "str" not in e["loc"]), errors[0]) if branches else errors[0]
+    loc = tuple(p for p in err["loc"] if p not in branches)
+    field = ".".join(str(p) for p in loc) or "(top level)"
+    msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+    return ConfigError(f"{path}:{line_of(lines, loc)}: field '{field}': {msg}")
+
+
 def load_device(path: Path) -> DeviceConfig:
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
@@ -90,12 +108,7 @@ def load_device(path: Path) -> DeviceConfig:
     try:
         return DeviceConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        line = lines.get(loc) or lines.get(loc[:1]) or 1
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{path}:{line}: field '{field}': {msg}") from None
+        raise invalid(path, lines, exc) from None
 
 
 def load_devices(config_dir: Path) -> dict[str, DeviceConfig]:

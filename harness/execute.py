@@ -3,7 +3,9 @@
 Phases: resolve artifacts -> push (skipping what the device has, by hash) -> one invocation per
 measured phase -> parse -> analyze -> store. Each phase's start and end are taken on the
 device's clock. The run row is written first and results are committed after every invocation,
-so a failure at any point leaves a `failed` run with its reason and everything measured so far.
+so a failure at any point leaves a `failed` run with its reason and everything measured so far
+(reasons: runner_exit, parse_error, timeout, device_lost, transport_error, interrupted,
+bad_input and internal_error, the last two re-raised so the CLI exits 2 / shows the bug).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from typing import Callable
 
 from . import __version__
 from .artifacts import RunnerRegistry, artifact_for, host_abi, place
-from .config import DeviceConfig
+from .config import ConfigError, DeviceConfig
 from .job import BadInput, Job
-from .results import ParseError, Result
+from .results import ParseError, Result, warning_events
 from .runners import get_runner
 from .runners.formats import abi_mismatch
 from .runners.host import HostScript, host_runner_for
@@ -185,6 +187,9 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
                         if until is not None:
                             r.case["iteration"] = it
                     add_bandwidth(rows, device.memory_bandwidth_gbps)
+                    warned = warning_events(rows, phases[-1]["end"] - t0, phase)
+                    if warned:  # output cut off: rows kept, the reason recorded
+                        run.events = list(run.events or []) + warned
                     outcome.results += rows
                     store.add_results(s, run, rows)
                     run.phases = list(phases)
@@ -199,6 +204,12 @@ def execute(job: Job, device: DeviceConfig, sessions, registry: RunnerRegistry |
             fail("transport_error", str(exc))
         except KeyboardInterrupt:
             fail("interrupted", "interrupted by the user")
+            raise
+        except (BadInput, ConfigError) as exc:  # found only once the device answered: exit 2
+            fail("bad_input", str(exc))
+            raise
+        except Exception as exc:  # a bug must not leave the run `ok` (the finally below)
+            fail("internal_error", f"{type(exc).__name__}: {exc}")
             raise
         finally:
             if tele is not None:

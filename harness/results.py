@@ -23,5 +23,15 @@ class Result:
         return out
 
 
+def warning_events(rows: list[Result], t_s: float, phase: str | None = None) -> list[dict]:
+    """Run events (`kind: parse_warning`) for the parser's warnings, once each: a cut-off output
+    still yields rows, and `bench show` must say why they may be incomplete."""
+    seen: list[str] = []
+    for r in rows:
+        seen += [w for w in r.warnings if w not in seen]
+    where = f"{phase}: " if phase else ""
+    return [{"t_s": round(t_s, 3), "kind": "parse_warning", "detail": where + w} for w in seen]
+
+
 class ParseError(ValueError):
     """The text is not output of the tool the parser reads."""

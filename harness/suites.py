@@ -11,8 +11,10 @@ params: {p: [64], n: [16], t: [1, 2]}                    # each list is one matr
 repetitions: 10
 warmup: 1
 telemetry: false
-cooldown: {pause_s: 2}            # host-side pause between two jobs on a device; other keys
-                                  # (e.g. max_temp_c) go to the job's conditioning
+cooldown: {pause_s: 2, below_c: 40, timeout_s: 300}   # pause_s: host-side pause between two
+    # jobs on a device; the other keys are the device config's `conditioning:` (below_c,
+    # max_slope_c_per_min, timeout_s, zones, hot_c, ...), override it per job, and turn
+    # telemetry on (the wait reads the thermal zones through the sampler)
 thresholds: {default: {min_effect: 0.03}, latency_avg_ms: {max_cv: 0.08}}
 overrides: [{device: local, params: {t: [2]}, repetitions: 5}]
 excludes: [{device: local, model: tiny-q4, params: {t: 1}}]
@@ -34,8 +36,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .config import ConfigError, load_yaml
+from .config import ConfigError, invalid, line_of, load_yaml
 from .job import Job
+from .telemetry.settings import ConditioningConfig
 
 Scalar = str | int | float | bool
 ParamAxes = dict[str, list[Scalar]]
@@ -96,10 +99,19 @@ class Exclude(_Strict):
     params: dict[str, Scalar] = Field(default_factory=dict)
 
 
-class Cooldown(_Strict):
+class Cooldown(ConditioningConfig):
+    """The device config's `conditioning:` names (harness/telemetry/settings.py), plus the
+    host-side pause between two jobs on a device."""
+
     pause_s: float = Field(default=0, ge=0)
-    max_temp_c: float | None = None
-    timeout_s: float | None = Field(default=None, gt=0)
+
+    def conditioning(self) -> dict[str, Any]:
+        """What the suite sets, for `Job.conditioning` (the device config fills the rest)."""
+        return self.model_dump(exclude_unset=True, exclude={"pause_s"})
+
+    def waits(self) -> bool:
+        return any(k in self.model_fields_set for k in ("below_c", "max_slope_c_per_min",
+                                                         "hot_c"))
 
 
 class SuiteSpec(_Strict):
@@ -144,10 +156,7 @@ class Suite:
 
     def where(self, *loc: Any) -> str:
         """`file:line` of a key path (falls back to its parents, then line 1)."""
-        for i in range(len(loc), 0, -1):
-            if tuple(loc[:i]) in self.lines:
-                return f"{self.path}:{self.lines[tuple(loc[:i])]}"
-        return f"{self.path}:1"
+        return f"{self.path}:{line_of(self.lines, tuple(loc))}"
 
 
 @dataclass(frozen=True)
@@ -168,14 +177,7 @@ def load_suite(path: Path) -> Suite:
     try:
         spec = SuiteSpec.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        # `str | RunnerSpec` fields: for a mapping the 'str' branch's complaint is noise
-        err = next((e for e in errors if "str" not in e["loc"]), errors[0])
-        loc = tuple(p for p in err["loc"] if p not in ("str", "RunnerSpec", "ModelSpec"))
-        suite = Suite(None, path, lines)  # type: ignore[arg-type]
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{suite.where(*loc)}: field '{field}': {msg}") from None
+        raise invalid(path, lines, exc, branches=("str", "RunnerSpec", "ModelSpec")) from None
     suite = Suite(spec, path, lines)
     for i, m in enumerate(spec.models):
         if isinstance(m, ModelSpec) and (m.path is None) == (m.synth is None):
@@ -284,7 +286,9 @@ def expand(suite: Suite, models: dict[str, Path] | None = None) -> list[SuiteJob
     """The matrix as jobs, in device order then runner, model, params. `models` maps labels to
     files (from `materialize_models`); without it the job's model is the label."""
     spec = suite.spec
-    conditioning = spec.cooldown.model_dump(exclude_none=True, exclude={"pause_s"})
+    conditioning = spec.cooldown.conditioning()
+    # the wait reads the thermal zones through the sampler: a cooldown turns telemetry on
+    telemetry = spec.telemetry or spec.cooldown.waits()
     jobs: list[SuiteJob] = []
     for device in spec.devices:
         for r in spec.runner_specs():
@@ -304,7 +308,7 @@ def expand(suite: Suite, models: dict[str, Path] | None = None) -> list[SuiteJob
                         continue
                     model = str(models[label]) if models else label
                     job = Job(device=device, runner=r.name, model=model, params=params,
-                              repetitions=reps, warmup=warm, telemetry=spec.telemetry,
+                              repetitions=reps, warmup=warm, telemetry=telemetry,
                               timeout_s=timeout, conditioning=conditioning)
                     jobs.append(SuiteJob(job_key(device, r.name, label, params), device,
                                          r.name, label, params, job))

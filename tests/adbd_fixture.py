@@ -243,8 +243,8 @@ class FakeAdbd:
                  thermal: str | None = None, power: str = "  mWakefulness=Awake\n",
                  cpufreq: dict[int, tuple[str, int]] | None = None, mem_kb: int = 7_864_320,
                  tools: tuple[str, ...] = ("settaskprofile", "svc"), abi: str | None = None):
-        """`abi` overrides the phone's ro.product.cpu.abi/abilist: the run tests use an x86_64
-        Android device (as the emulator is), so the host's real llama-bench is a valid build."""
+        """`abi`: report this ABI (getprop ro.product.cpu.abi/abilist) instead of the props'
+        own, e.g. the host's for a phone that runs host binaries, as an x86_64 emulator does."""
         self.root = root
         self.v2, self.auth = v2, auth
         self.services: list[str] = []
@@ -263,9 +263,10 @@ class FakeAdbd:
             .read_text(),
             "power.txt": power,
         }
-        if abi:
-            files["props.txt"] = re.sub(r"^\[(ro\.product\.cpu\.abi(?:list)?)\]: \[.*\]$",
-                                        rf"[\1]: [{abi}]", files["props.txt"], flags=re.M)
+        if abi is not None:
+            files["props.txt"] = re.sub(r"^\[ro\.product\.cpu\.abi(list)?\]: \[.*?\]$",
+                                        lambda m: f"[ro.product.cpu.abi{m.group(1) or ''}]: "
+                                                  f"[{abi}]", files["props.txt"], flags=re.M)
         for name, text in files.items():
             (root / name).write_text(text)
         self.props = root / "props.txt"

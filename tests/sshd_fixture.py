@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from sample_helpers import SAMPLES
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -164,8 +166,12 @@ def _cpufreq(root: Path, policies: dict[int, tuple[str, int]]) -> None:
         _write(root, f"{base}/cpuinfo_max_freq", f"{khz}\n")
 
 
-def fake_board(root: Path, kind: str) -> Path:
-    """A tree shaped like a real board's; values are what those boards report."""
+RKNPU_LOAD = SAMPLES / "rknn" / "npu_load_orangepi5_rk3588_three_core.txt"
+
+
+def fake_board(root: Path, kind: str, npu_load: Path = RKNPU_LOAD) -> Path:
+    """A tree shaped like a real board's; values are what those boards report (the rk3588's
+    NPU load file is a real capture from ../shared/samples/rknn)."""
     if kind == "jetson":
         _write(root, "proc/device-tree/model", b"NVIDIA Jetson Orin Nano Developer Kit\0")
         _write(root, "proc/device-tree/compatible",
@@ -197,8 +203,7 @@ def fake_board(root: Path, kind: str) -> Path:
         _write(root, "proc/sys/kernel/osrelease", "5.10.110-rockchip-rk3588\n")
         _write(root, "proc/meminfo", "MemTotal:        16117600 kB\n")
         _cpufreq(root, {0: ("0 1 2 3", 1800000), 4: ("4 5", 2256000), 6: ("6 7", 2256000)})
-        _write(root, "sys/kernel/debug/rknpu/load",
-               "NPU load:  Core0: 63%, Core1: 65%, Core2: 64%,\n")
+        _write(root, "sys/kernel/debug/rknpu/load", npu_load.read_text())
     else:
         raise ValueError(kind)
     return root

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from adbd_fixture import AdbServer, FakeAdbd, free_port, pixel8_props
-from test_formats import elf_header
 from conftest import REPO, SAMPLES, bench, bench_json
 
 pytestmark = pytest.mark.skipif(not any(
@@ -323,12 +322,15 @@ def test_devices_without_adb_server_is_not_an_error(env, monkeypatch):
 
 # --- full runs -------------------------------------------------------------------------------
 
+# The fake phone runs host binaries: it reports the host's ABI (as an x86_64 emulator does), so
+# the real host llama-bench passes the ELF check as that phone's build.
+PHONE_ABI = {"aarch64": "arm64-v8a"}.get(os.uname().machine, os.uname().machine)
+
+
 @pytest.fixture
-def x86_phone_runner(env, llama_bench):
-    """The host's real llama-bench registered as the build for an x86_64 Android device (the
-    fake phones of the run tests say `ro.product.cpu.abi=x86_64`, as the emulator does; a real
-    arm64 phone gets the NDK build registered for android-arm64-v8a)."""
-    bench("runners", "add", "llama.cpp", "--abi", "android-x86_64", str(llama_bench))
+def phone_runner(env, llama_bench):
+    """The real host llama-bench registered as the build for the fake phone's ABI."""
+    bench("runners", "add", "llama.cpp", "--abi", f"android-{PHONE_ABI}", str(llama_bench))
     return llama_bench
 
 
@@ -340,10 +342,11 @@ def _run(*args: str, check: int | None = 0) -> dict:
 def test_bench_run_on_phone_then_rerun_transfers_nothing(env, phones, llama_bench, tiny_model,
                                                         tmp_path):
     lib = tmp_path / "libggml-extra.so"
-    lib.write_bytes(elf_header(62) + bytes(936))  # an x86_64 ELF, like the runner
-    bench("runners", "add", "llama.cpp", "--abi", "android-x86_64", str(llama_bench),
+    lib.write_bytes(llama_bench.read_bytes()[:1004])  # an ELF header for the phone's ABI
+    bench("runners", "add", "llama.cpp", "--abi", f"android-{PHONE_ABI}", str(llama_bench),
           "--lib", str(lib))
-    phone = phones(abi="x86_64")
+    phone_runner = llama_bench
+    phone = phones(abi=PHONE_ABI)
     cfg = Path(env["BENCH_CONFIG_DIR"]) / "op11.yaml"
     cfg.write_text(f"name: op11\ntransport: adb\nserial: '{phone.serial}'\naffinity: '1'\n"
                    "memory_bandwidth_gbps: 67\nadb: {stay_awake: true}\n")
@@ -355,7 +358,7 @@ def test_bench_run_on_phone_then_rerun_transfers_nothing(env, phones, llama_benc
     assert tests["prefill"]["metrics"]["prefill_tokens_per_s"] > 0
     assert tests["decode"]["metrics"]["decode_tokens_per_s"] > 0
     assert 0 < tests["decode"]["metrics"]["bandwidth_utilization"] < 1
-    sizes = tiny_model.stat().st_size + llama_bench.stat().st_size + lib.stat().st_size
+    sizes = tiny_model.stat().st_size + phone_runner.stat().st_size + lib.stat().st_size
     assert first["bytes_pushed"] == sizes == phone.sync_bytes_received
     st = first["device_state"]
     assert (st["task_profile"], st["affinity"], st["awake"], st["android_sdk"]) == \
@@ -381,8 +384,8 @@ def test_bench_run_on_phone_then_rerun_transfers_nothing(env, phones, llama_benc
     assert not any(s.startswith("shell") and "mv -f" in s for s in new)
 
 
-def test_unconfigured_phone_by_serial_uses_its_abi(env, phones, x86_phone_runner, tiny_model):
-    phone = phones(v2=False, props=pixel8_props(), tools=(), abi="x86_64")
+def test_unconfigured_phone_by_serial_uses_its_abi(env, phones, phone_runner, tiny_model):
+    phone = phones(v2=False, props=pixel8_props(), tools=(), abi=PHONE_ABI)
     data = _run("--device", phone.serial, "--model", str(tiny_model), "--param", "p=8",
                 "--param", "n=2", "--repetitions", "1")
     assert data["status"] == "ok", data["error"]
@@ -391,16 +394,16 @@ def test_unconfigured_phone_by_serial_uses_its_abi(env, phones, x86_phone_runner
     assert (phone.root / "data/local/tmp/devicebench/store").is_dir()
 
 
-def test_screen_off_phone_refuses_to_run(env, phones, x86_phone_runner, tiny_model):
-    phone = phones(power="  mWakefulness=Asleep\n", abi="x86_64")
+def test_screen_off_phone_refuses_to_run(env, phones, phone_runner, tiny_model):
+    phone = phones(power="  mWakefulness=Asleep\n", abi=PHONE_ABI)
     p = bench("run", "--device", phone.serial, "--runner", "llama.cpp", "--no-telemetry",
               "--model", str(tiny_model), check=3)
     assert "asleep" in p.stderr
     assert not any("-o jsonl" in s for s in phone.services)
 
 
-def test_phone_lost_mid_run_keeps_partial_results(env, phones, x86_phone_runner, tiny_model):
-    phone = phones(abi="x86_64")
+def test_phone_lost_mid_run_keeps_partial_results(env, phones, phone_runner, tiny_model):
+    phone = phones(abi=PHONE_ABI)
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "run", "--device", phone.serial, "--runner",
          "llama.cpp", "--no-telemetry", "--json", "--model", str(tiny_model), "--param", "p=16",
@@ -423,8 +426,8 @@ def test_phone_lost_mid_run_keeps_partial_results(env, phones, x86_phone_runner,
     assert shown["status"] == "failed" and len(shown["results"]) == 1
 
 
-def test_run_with_telemetry_samples_the_phone(env, phones, x86_phone_runner, tiny_model):
-    phone = phones(abi="x86_64")
+def test_run_with_telemetry_samples_the_phone(env, phones, phone_runner, tiny_model):
+    phone = phones(abi=PHONE_ABI)
     (Path(env["BENCH_CONFIG_DIR"]) / "p.yaml").write_text(
         f"name: p\ntransport: adb\nserial: '{phone.serial}'\n"
         "sysfs_root: /data/local/tmp/sysroot\ntelemetry: {interval_ms: 50}\n")

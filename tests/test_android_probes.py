@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import SAMPLES
-from harness.probes import android
+from harness.probes import android, cpufreq
 
 A = SAMPLES / "android"
 
@@ -135,7 +135,7 @@ def test_cpufreq_policies_from_grep_lines():
     assert c[0]["cpus"] == [0, 1, 2, 3] and c[0]["max_mhz"] == 1704.0 and c[0]["min_khz"] == 324000
     assert c[2] == {"policy": 8, "cpus": [8], "max_khz": 2914000, "max_mhz": 2914.0,
                     "governor": "sched_pixel"}
-    assert android._cpu_list("0-3,6") == [0, 1, 2, 3, 6]
+    assert cpufreq.parse_cpu_list("0-3,6") == [0, 1, 2, 3, 6]
 
 
 def test_probe_sections_round_trip():

@@ -8,6 +8,7 @@ from harness.boards import ssh_status
 from harness.config import DeviceConfig
 from harness.probes.board import (decode_throttled, parse_cpu_list, parse_l4t, parse_probe,
                                   probe_script, split_sections)
+from sample_helpers import SAMPLES
 from sshd_fixture import fake_board, no_agent, sshd, trusted  # noqa: F401
 
 
@@ -62,30 +63,48 @@ def test_jetson_probe_over_ssh(sshd, trusted, tmp_path):
     assert p["soc"] == "nvidia,tegra234"
     assert p["kernel"] == "5.15.148-tegra" and p["os"] == "Ubuntu 22.04.5 LTS"
     assert p["ram_mb"] == 7619
-    assert p["cpu_clusters"] == [{"policy": "policy0", "cpus": [0, 1, 2, 3], "max_mhz": 1510.4},
-                                 {"policy": "policy4", "cpus": [4, 5], "max_mhz": 1510.4}]
+    assert p["cpu_clusters"] == [
+        {"policy": 0, "cpus": [0, 1, 2, 3], "max_khz": 1510400, "max_mhz": 1510.4},
+        {"policy": 4, "cpus": [4, 5], "max_khz": 1510400, "max_mhz": 1510.4}]
     assert p["jetson"] == {"l4t": "36.4.3", "jetpack": "6.2", "board": "generic"}
     assert p["power_mode"] == {"name": "15W", "id": 0}
-    assert "throttled" not in p and "npu_load_raw" not in p
+    assert "throttled" not in p and "npu_load" not in p
 
 
 def test_pi_probe_decodes_throttling(sshd, trusted, tmp_path):
     p = ssh_status(board_cfg(sshd, trusted, fake_board(tmp_path / "pi", "pi")))["properties"]
     assert p["model"] == "Raspberry Pi 5 Model B Rev 1.0" and p["soc"] == "brcm,bcm2712"
-    assert p["cpu_clusters"] == [{"policy": "policy0", "cpus": [0, 1, 2, 3], "max_mhz": 2400.0}]
+    assert p["cpu_clusters"] == [{"policy": 0, "cpus": [0, 1, 2, 3], "max_khz": 2400000,
+                                  "max_mhz": 2400.0}]
     assert p["throttled"]["raw"] == "0x50005"
     assert p["throttled"]["under_voltage_now"] and p["throttled"]["throttled_since_boot"]
     assert not p["throttled"]["soft_temp_limit_now"]
     assert "jetson" not in p and "power_mode" not in p
 
 
-def test_rk3588_probe_keeps_npu_load_raw(sshd, trusted, tmp_path):
+def test_rk3588_probe_shows_per_core_npu_load(sshd, trusted, tmp_path):
     p = ssh_status(board_cfg(sshd, trusted, fake_board(tmp_path / "rk", "rk3588")))["properties"]
     assert p["model"] == "Orange Pi 5" and p["soc"] == "rockchip,rk3588"
     assert [c["max_mhz"] for c in p["cpu_clusters"]] == [1800.0, 2256.0, 2256.0]
     assert [c["cpus"] for c in p["cpu_clusters"]] == [[0, 1, 2, 3], [4, 5], [6, 7]]
-    assert p["npu_load_raw"] == "NPU load:  Core0: 63%, Core1: 65%, Core2: 64%,"
+    # sample: "NPU load:  Core0: 63%, Core1: 65%, Core2: 64%,"
+    assert p["npu_load"] == {"load_npu_core0_pct": 63.0, "load_npu_core1_pct": 65.0,
+                             "load_npu_core2_pct": 64.0}
+    assert "npu_load_invalid" not in p and "npu_load_raw" not in p
     assert p["ram_mb"] == 15740
+
+
+def test_rk3588_npu_overflow_anomaly_is_invalid(sshd, trusted, tmp_path):
+    root = fake_board(tmp_path / "rk", "rk3588",
+                      npu_load=SAMPLES / "rknn" / "npu_load_rk3588_overflow_anomaly.txt")
+    p = ssh_status(board_cfg(sshd, trusted, root))["properties"]
+    # sample meta: Core0 99, Core1 99, Core2 429496 (counter underflow, not a load)
+    assert p["npu_load"] == {"load_npu_core0_pct": 99.0, "load_npu_core1_pct": 99.0}
+    assert p["npu_load_invalid"] == {"load_npu_core2_pct": 429496.0}
+
+
+def test_npu_load_in_another_format_is_kept_raw():
+    assert parse_probe("@@npu_load\nnpu: busy\n@@end\n") == {"npu_load_raw": "npu: busy"}
 
 
 def test_probe_is_one_round_trip(sshd, trusted, tmp_path, monkeypatch):

@@ -54,8 +54,8 @@ def test_host_runner_end_to_end(env, models, runner):
     assert m["latency_avg_ms"] == pytest.approx(statistics.fmean(samples), rel=1e-9)
     assert m["latency_min_ms"] == min(samples) and m["latency_max_ms"] == max(samples)
     assert m["init_ms"] > 0 and m["first_inference_ms"] > 0 and m["warmup_avg_ms"] > 0
-    sampler = REPO / "harness" / "telemetry" / "sampler.sh"  # telemetry is on by default
-    files = [model, SCRIPT, sampler] + ([model.with_suffix(".bin")] if runner == "ncnn" else [])
+    files = [model, SCRIPT, REPO / "harness" / "telemetry" / "sampler.sh"]  # telemetry: default
+    files += [model.with_suffix(".bin")] if runner == "ncnn" else []
     assert run["bytes_pushed"] == sum(f.stat().st_size for f in files)
     again = bench_json(*args[:-4], "--repetitions", "1", "--warmup", "0")
     assert again["status"] == "ok" and again["bytes_pushed"] == 0

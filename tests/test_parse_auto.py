@@ -1,4 +1,5 @@
-"""Runner recognition (`bench parse auto`) on every sample, and `bench parse RUNNER FILE --json`."""
+"""Tool recognition (`bench parse auto`: runners, host JSON, telemetry) on every sample, and
+`bench parse RUNNER FILE --json`."""
 
 from __future__ import annotations
 
@@ -6,10 +7,21 @@ from pathlib import Path
 
 import pytest
 
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
 from conftest import bench, bench_json
-from harness.runners import KNOWN_NAMES, get_runner
-from harness.runners.detect import detect
-from sample_helpers import other_samples, runner_samples, sample, text
+from harness.cli import main
+from harness.models import tiny
+from harness.runners import KNOWN_NAMES, get_runner, host_parse
+from harness.runners.detect import detect, detect_output
+from harness.runners.host import SCRIPT
+from harness.telemetry.parsers import PARSERS as TELEMETRY
+from sample_helpers import (FOLDERS, NOT_RUNNER_OUTPUT, SAMPLES, meta, other_samples,
+                            runner_samples, sample, text)
 
 RUNNER_SAMPLES = runner_samples()
 OTHER = other_samples()
@@ -57,12 +69,62 @@ def test_cli_parse_auto_picks_the_runner(runner: str, path: Path) -> None:
     assert data["runner"] == runner and data["results"]
 
 
-def test_cli_parse_auto_unrecognized_exit_2_lists_runners() -> None:
-    path = sample("tegrastats", "jetson_tx2_l4t32")
+def test_cli_parse_auto_unrecognized_exit_2_lists_parsers() -> None:
+    path = sample("android", "thermal_zone_types_sony_xperia_xz1_compact_lilac_partial")
     p = bench("parse", "auto", str(path), check=2)
-    assert p.stderr.strip() == (f"error: {path}: no known runner or telemetry output recognized "
-                                f"(known: {', '.join(KNOWN_NAMES)})")
+    assert p.stderr.strip() == (
+        f"error: {path}: no known runner or telemetry output recognized "
+        f"(runners: {', '.join(KNOWN_NAMES)}, host; telemetry: {', '.join(TELEMETRY)})")
     assert p.stdout == ""
+
+
+# what each sample's meta names as its tool -> the `bench parse` name; None: no parser reads it
+META_TOOL = (("dumpsys battery", "dumpsys-battery"), ("dumpsys thermalservice", "dumpsys-thermal"),
+             ("getprop", "getprop"), ("energy_value", "odpm"), ("tegrastats", "tegrastats"),
+             ("rknpu/load", "npu-load"), ("thermal_zone", None))
+
+
+def _expected_tool(path: Path) -> str | None:
+    if path.parent.name in FOLDERS and not path.name.startswith(NOT_RUNNER_OUTPUT):
+        return FOLDERS[path.parent.name]
+    tool = meta(path)["tool"]
+    return next(name for key, name in META_TOOL if key in tool)
+
+
+ALL_SAMPLES = sorted(SAMPLES.glob("*/*.txt"))
+
+
+@pytest.mark.parametrize("path", ALL_SAMPLES, ids=[p.stem for p in ALL_SAMPLES])
+def test_parse_auto_picks_the_parser_for_every_sample(path: Path) -> None:
+    want = _expected_tool(path)
+    assert detect_output(text(path)) == want
+    res = CliRunner().invoke(main, ["parse", "auto", str(path), "--json"])
+    if want is None:
+        assert res.exit_code == 2 and "no known runner or telemetry output" in res.output
+    elif want == "axera" and "warmup_failure" in path.name:  # the tool's own failure
+        assert res.exit_code == 2 and "ax_run_model failed" in res.output
+    else:
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.output)
+        assert data["runner"] == want and data["results"]
+
+
+def test_samples_cover_every_telemetry_parser() -> None:
+    assert {_expected_tool(p) for p in ALL_SAMPLES} - {None} >= set(TELEMETRY)
+
+
+def test_parse_auto_recognizes_the_host_runner_json(tmp_path: Path) -> None:
+    model = tiny.mnn_mlp(tmp_path / "mlp.mnn")
+    out = subprocess.run([sys.executable, str(SCRIPT), "mnn", "--model", str(model),
+                          "--repetitions", "3"], capture_output=True, text=True, check=True)
+    saved = tmp_path / "host.txt"
+    saved.write_text(out.stdout)
+    assert detect_output(out.stdout) == "host" and detect(out.stdout) is None
+    data = bench_json("parse", "auto", str(saved))
+    assert data["runner"] == "host"
+    assert data["results"] == [r.to_dict() for r in host_parse.parse(out.stdout)]
+    assert data["results"][0]["case"]["framework"] == "mnn"
+    assert bench_json("parse", "host", str(saved)) == data
 
 
 def test_cli_parse_failure_exit_2_with_tool_message() -> None:

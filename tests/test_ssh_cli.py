@@ -61,7 +61,7 @@ def test_run_over_ssh_and_second_run_transfers_nothing(registered, tiny_model, b
                                      + sampler.stat().st_size)
     stored = list(board["workdir"].glob("store/*/*"))
     assert sorted(p.name for p in stored) == sorted([model.name, registered.name, lib.name,
-                                                  sampler.name])
+                                                     sampler.name])
     assert (board["workdir"] / "store" / first["model_sha256"] / model.name).read_bytes() \
         == model.read_bytes()
     assert [p["phase"] for p in first["phases"]] == ["push", "prefill", "decode"]
@@ -77,7 +77,7 @@ def test_devices_lists_board_state_and_properties(board):
     b = rows["board"]
     assert b["transport"] == "ssh" and b["state"] == "reachable"
     assert b["properties"]["model"] == "Orange Pi 5"
-    assert b["properties"]["npu_load_raw"].startswith("NPU load:  Core0: 63%")
+    assert b["properties"]["npu_load"]["load_npu_core0_pct"] == 63.0
     assert rows["local"]["state"] == "device"
     text = bench("devices").stdout
     assert "reachable" in text and "Orange" in text

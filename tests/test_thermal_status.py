@@ -62,7 +62,7 @@ def test_failing_or_missing_dumpsys_is_a_warning(tmp_path, monkeypatch):
     p = StatusPoller(LocalTransport(), 0.05)
     p.start()
     assert p.stop() is None
-    # no dumpsys on PATH: the shell's 127, as adb and ssh report a missing program
+    # LocalTransport reports a missing program as a shell does (exit 127)
     assert p.warning == "dumpsys thermalservice: no Android thermal status (exit 127); not polled"
 
 

@@ -14,8 +14,9 @@ ThermalManagerService dump: `Temperature{mValue=.., mType=.., mName=.., mStatus=
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any
+
+from . import cpufreq
 
 # --- getprop ---------------------------------------------------------------------------------
 
@@ -227,51 +228,9 @@ def parse_dumpsys_power_awake(text: str) -> bool | None:
     return None
 
 
-# --- cpufreq ---------------------------------------------------------------------------------
+# --- cpufreq (harness/probes/cpufreq.py, shared with the board probe) -------------------------
 
-def _cpu_list(value: str) -> list[int]:
-    """`0 1 2 3` (related_cpus) or `0-3,6` (sysfs cpulist) -> [0, 1, 2, 3, (6)]."""
-    cpus: list[int] = []
-    for part in re.split(r"[\s,]+", value.strip()):
-        if not part:
-            continue
-        a, _, b = part.partition("-")
-        if a.isdigit() and (not b or b.isdigit()):
-            cpus += list(range(int(a), int(b or a) + 1))
-    return cpus
-
-
-_POLICY_LINE = re.compile(r"/policy(\d+)/(\w+):(.*)$")
-
-
-def parse_cpufreq_policies(text: str) -> list[dict[str, Any]]:
-    """CPU clusters from `<...>/cpufreq/policyN/<attr>:<value>` lines, sorted by policy.
-
-    Each cluster: `policy`, `cpus`, `max_khz`/`max_mhz` (cpuinfo_max_freq), `min_khz`,
-    `cur_khz`, `governor` when those attributes were listed.
-    """
-    raw: dict[int, dict[str, str]] = {}
-    for line in text.splitlines():
-        m = _POLICY_LINE.search(line.strip())
-        if m:
-            raw.setdefault(int(m.group(1)), {})[m.group(2)] = m.group(3).strip()
-    clusters = []
-    for n in sorted(raw):
-        attrs = raw[n]
-        c: dict[str, Any] = {"policy": n,
-                             "cpus": _cpu_list(attrs.get("related_cpus")
-                                               or attrs.get("affected_cpus") or str(n))}
-        for attr, key in (("cpuinfo_max_freq", "max_khz"), ("cpuinfo_min_freq", "min_khz"),
-                          ("scaling_cur_freq", "cur_khz")):
-            v = _int(attrs.get(attr))
-            if v is not None:
-                c[key] = v
-        if "max_khz" in c:
-            c["max_mhz"] = c["max_khz"] / 1000
-        if "scaling_governor" in attrs:
-            c["governor"] = attrs["scaling_governor"]
-        clusters.append(c)
-    return clusters
+parse_cpufreq_policies = cpufreq.parse_policies
 
 
 def parse_meminfo_total_kb(text: str) -> int | None:
@@ -282,7 +241,6 @@ def parse_meminfo_total_kb(text: str) -> int | None:
 # --- the one-round-trip probe ----------------------------------------------------------------
 
 SECTION = "@@devicebench:"
-CPUFREQ_ATTRS = ("related_cpus", "cpuinfo_max_freq", "cpuinfo_min_freq", "scaling_governor")
 
 
 def probe_command(sysfs_root: str = "/") -> str:
@@ -290,14 +248,10 @@ def probe_command(sysfs_root: str = "/") -> str:
 
     Each block starts with `@@devicebench:<name>`; a missing tool leaves its block empty.
     """
-    root = sysfs_root.rstrip("/")
-    base = shlex.quote(f"{root}/sys/devices/system/cpu/cpufreq")
-    attrs = " ".join(CPUFREQ_ATTRS)
     parts = [
         ("getprop", "getprop"),
         ("meminfo", "cat /proc/meminfo"),
-        ("cpufreq", f"for p in {base}/policy*; do for a in {attrs}; do "
-                    f"[ -r \"$p/$a\" ] && echo \"$p/$a:$(cat \"$p/$a\")\"; done; done"),
+        ("cpufreq", cpufreq.listing(sysfs_root)),
         ("battery", "dumpsys battery"),
         ("thermal", "dumpsys thermalservice"),
         ("power", "dumpsys power | grep -E 'mWakefulness=|Display Power: state='"),

@@ -6,15 +6,16 @@ device's `sysfs_root` (tests point it at a fake tree; vendor tools are then look
 `<root>/usr/bin` first). Sources of the formats:
 - `/proc/device-tree/{model,compatible}`: NUL-terminated strings (Devicetree Specification,
   "Standard Properties": compatible, model).
-- cpufreq `policyN/{related_cpus,cpuinfo_max_freq}` (kHz): Linux
-  Documentation/admin-guide/pm/cpufreq.rst.
+- cpufreq policies: `harness/probes/cpufreq.py` (shared with the Android probe).
 - `/etc/nv_tegra_release` (`# R36 (release), REVISION: 4.3, ...`) and `nvpmodel -q`
   (`NV Power Mode: 15W` then the mode id): NVIDIA Jetson Linux Developer Guide, "Platform Power
   and Performance"; L4T -> JetPack from NVIDIA's JetPack SDK archive page.
 - `vcgencmd get_throttled` (`throttled=0x50005`): Raspberry Pi documentation,
   computers/os.adoc "get_throttled" (bit table in `THROTTLED_BITS`).
 - `/sys/kernel/debug/rknpu/load` (`NPU load:  Core0: 63%, ...`, root only): Rockchip RKNPU
-  driver; kept raw here (`npu_load_raw`), parsed by the telemetry code.
+  driver; parsed by `harness.telemetry.parsers.parse_npu_load` into `npu_load` (per-core %),
+  an out-of-range value (the driver's counter-underflow anomaly) into `npu_load_invalid`;
+  kept raw (`npu_load_raw`) only when it is not in that format.
 - `ax_run_model`: Axera pulsar2-docs, other_tools/ax_run_model.rst (presence and version).
 """
 
@@ -23,6 +24,8 @@ from __future__ import annotations
 import re
 import shlex
 from typing import Any
+
+from . import cpufreq
 
 SECTIONS = ("model", "compatible", "kernel", "machine", "os_release", "meminfo", "cpufreq",
             "nv_tegra_release", "nvpmodel", "throttled", "npu_load", "rknpu_version",
@@ -61,9 +64,7 @@ def probe_script(sysfs_root: str = "/") -> str:
         "s machine; uname -m",
         's os_release; cat "$R/etc/os-release" 2>/dev/null',
         "s meminfo; grep -E '^(MemTotal|MemAvailable):' \"$R/proc/meminfo\" 2>/dev/null",
-        's cpufreq; for p in "$R"/sys/devices/system/cpu/cpufreq/policy*; do '
-        '[ -d "$p" ] && echo "${p##*/}|$(cat "$p/cpuinfo_max_freq" 2>/dev/null)|'
-        '$(cat "$p/related_cpus" 2>/dev/null)"; done',
+        "s cpufreq; " + cpufreq.listing(root_var="R"),
         's nv_tegra_release; cat "$R/etc/nv_tegra_release" 2>/dev/null',
         "s nvpmodel; has nvpmodel && nvpmodel -q 2>&1",
         "s throttled; has vcgencmd && vcgencmd get_throttled 2>&1",
@@ -102,15 +103,7 @@ def decode_throttled(value: int | str) -> dict[str, bool]:
     return {flag: bool(value >> bit & 1) for bit, flag in THROTTLED_BITS.items()}
 
 
-def parse_cpu_list(text: str) -> list[int]:
-    """`0 1 2 3` (related_cpus) or `0-3,6` (cpulist) -> [0, 1, 2, 3, ...]."""
-    cpus: list[int] = []
-    for part in re.split(r"[\s,]+", text.strip()):
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        cpus += list(range(int(lo), int(hi or lo) + 1))
-    return cpus
+parse_cpu_list = cpufreq.parse_cpu_list
 
 
 def parse_l4t(text: str) -> dict[str, str] | None:
@@ -126,6 +119,20 @@ def parse_l4t(text: str) -> dict[str, str] | None:
     board = re.search(r"BOARD:\s*([^,]+)", text)
     if board:
         out["board"] = board.group(1).strip()
+    return out
+
+
+def npu_load(text: str) -> dict[str, Any]:
+    """The RKNPU load file -> `npu_load` {channel: %} and `npu_load_invalid` (values > 100 %)."""
+    from ..results import ParseError
+    from ..telemetry.parsers import parse_npu_load
+    try:
+        row = parse_npu_load(text)[-1]
+    except ParseError:
+        return {"npu_load_raw": text.splitlines()[0].strip()}
+    out: dict[str, Any] = {"npu_load": dict(row.metrics)}
+    if row.case.get("invalid"):
+        out["npu_load_invalid"] = dict(row.case["invalid"])
     return out
 
 
@@ -152,13 +159,7 @@ def parse_probe(text: str) -> dict[str, Any]:
     mem = dict(re.findall(r"^(\w+):\s+(\d+)\s*kB", sec.get("meminfo", ""), re.M))
     if "MemTotal" in mem:
         info["ram_mb"] = round(int(mem["MemTotal"]) / 1024)
-    clusters = []
-    for line in sec.get("cpufreq", "").splitlines():
-        parts = line.split("|")
-        if len(parts) != 3 or not parts[1].strip().isdigit():
-            continue
-        clusters.append({"policy": parts[0], "cpus": parse_cpu_list(parts[2]),
-                         "max_mhz": int(parts[1]) / 1000})
+    clusters = cpufreq.parse_policies(sec.get("cpufreq", ""))
     if clusters:
         info["cpu_clusters"] = clusters
     l4t = parse_l4t(sec.get("nv_tegra_release", ""))
@@ -172,7 +173,7 @@ def parse_probe(text: str) -> dict[str, Any]:
         raw = thr.split("throttled=")[1].split()[0]
         info["throttled"] = {"raw": raw, **decode_throttled(raw)}
     if sec.get("npu_load"):
-        info["npu_load_raw"] = sec["npu_load"].splitlines()[0].strip()
+        info.update(npu_load(sec["npu_load"]))
     if sec.get("rknpu_version"):
         info["rknpu_version"] = sec["rknpu_version"].splitlines()[0].strip()
     ax = sec.get("ax_run_model", "")

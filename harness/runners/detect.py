@@ -1,15 +1,18 @@
-"""Which runner tool printed a text (`bench parse auto FILE`).
+"""Which tool printed a text (`bench parse auto FILE`).
 
-Each tool is recognized by lines only it prints (its summary or header lines, see each
-parser's module doc); llama.cpp by its own parser. The first match in `ORDER` wins; text that
-is not runner output (telemetry, a device listing) gives None.
+`detect`: the runner tool. Each is recognized by lines only it prints (its summary or header
+lines, see each parser's module doc); llama.cpp by its own parser. The first match in `ORDER`
+wins; text that is not runner output (telemetry, a device listing) gives None.
+`detect_output`: any text `bench parse` reads: the host runner's JSON (`host`, its `TOOL` line),
+a runner tool's output, or a telemetry format (`TELEMETRY_MARKERS`, names of
+`harness.telemetry.parsers.PARSERS`).
 """
 
 from __future__ import annotations
 
 import re
 
-from . import llama_parse
+from . import host_parse, llama_parse
 
 _NUM = r"[-+]?\d+(?:\.\d+)?"
 MARKERS: dict[str, tuple[re.Pattern[str], ...]] = {
@@ -51,3 +54,26 @@ def detect(text: str) -> str | None:
         elif any(p.search(text) for p in MARKERS[name]):
             return name
     return None
+
+
+HOST = "host"  # `bench parse host FILE`: hostbench.py's JSON (harness/runners/host_parse.py)
+_HOST_LINE = re.compile(rf'^\s*{{.*"tool"\s*:\s*"{re.escape(host_parse.TOOL)}"', re.M)
+TELEMETRY_MARKERS: dict[str, re.Pattern[str]] = {
+    "tegrastats": re.compile(r"\bRAM \d+/\d+MB\b.*\bCPU \["),
+    "dumpsys-battery": re.compile(r"^\s*Current Battery Service state:\s*$", re.M),
+    "dumpsys-thermal": re.compile(r"^\s*(?:IsStatusOverride:|Current temperatures from HAL:|"
+                                  r"Cached temperatures:)|Temperature\{mValue=", re.M),
+    "getprop": re.compile(r"^\s*\[ro\.[\w.]+\]: \[", re.M),
+    "npu-load": re.compile(r"NPU load:\s*(?:Core\d+:\s*)?\d+%"),
+    "odpm": re.compile(r"^\s*CH\d+\(T=\d+\)\[\w+\],\s*\d+", re.M),
+}
+
+
+def detect_output(text: str) -> str | None:
+    """The `bench parse` name for `text`: `host`, a runner, a telemetry format, or None."""
+    if _HOST_LINE.search(text):
+        return HOST
+    found = detect(text)
+    if found is not None:
+        return found
+    return next((name for name, p in TELEMETRY_MARKERS.items() if p.search(text)), None)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..results import ParseError, Result
-from .textparse import NUM, finish, lines_of, num, scaled
+from ..results import Result
+from .textparse import NUM, lines_of, num, parse_streams, scaled
 
 __all__ = ["parse", "EXPECTED_FORMATS"]
 
@@ -42,15 +42,8 @@ _CONFIG = re.compile(r'Use MLC config:\s*"?(.*?)"?\s*$')
 
 
 def parse(stdout: str, stderr: str = "") -> list[Result]:
-    results: list[Result] = []
-    warnings: list[str] = []
-    for text in (stdout, stderr):
-        rows, warns = _parse_text(text)
-        results += rows
-        warnings += warns
-    if not results:
-        raise ParseError(f"no MLC LLM statistics found: expected {EXPECTED_FORMATS}")
-    return finish(results, warnings)
+    return parse_streams(stdout, stderr, _parse_text,
+                         f"no MLC LLM statistics found: expected {EXPECTED_FORMATS}")
 
 
 def _model_name(path: str) -> str:

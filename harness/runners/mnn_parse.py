@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..results import ParseError, Result
+from ..results import Result
 from .llama_parse import parse_size
-from .textparse import NUM, basename, finish, lines_of, num, to_int
+from .textparse import NUM, basename, lines_of, num, parse_streams, to_int
 
 __all__ = ["parse", "EXPECTED_FORMATS"]
 
@@ -43,15 +43,8 @@ _TEST = re.compile(r"^(?:pp(\d+))?(?:\+)?(?:tg(\d+))?$")
 
 
 def parse(stdout: str, stderr: str = "") -> list[Result]:
-    results: list[Result] = []
-    warnings: list[str] = []
-    for text in (stdout, stderr):
-        rows, warns = _parse_text(text)
-        results += rows
-        warnings += warns
-    if not results:
-        raise ParseError(f"no MNN benchmark results found: expected {EXPECTED_FORMATS}")
-    return finish(results, warnings)
+    return parse_streams(stdout, stderr, _parse_text,
+                         f"no MNN benchmark results found: expected {EXPECTED_FORMATS}")
 
 
 def _parse_text(text: str) -> tuple[list[Result], list[str]]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..results import ParseError, Result
-from .textparse import NUM, finish, lines_of, scaled
+from ..results import Result
+from .textparse import NUM, lines_of, parse_streams, scaled
 
 __all__ = ["parse", "EXPECTED_FORMATS"]
 
@@ -28,15 +28,8 @@ _GPU = re.compile(r"^\s*\[(\d+)\s+(.+?)\]\s+\S+=")
 
 
 def parse(stdout: str, stderr: str = "") -> list[Result]:
-    results: list[Result] = []
-    warnings: list[str] = []
-    for text in (stdout, stderr):
-        rows, warns = _parse_text(text)
-        results += rows
-        warnings += warns
-    if not results:
-        raise ParseError(f"no benchncnn results found: expected {EXPECTED_FORMATS}")
-    return finish(results, warnings)
+    return parse_streams(stdout, stderr, _parse_text,
+                         f"no benchncnn results found: expected {EXPECTED_FORMATS}")
 
 
 def _parse_text(text: str) -> tuple[list[Result], list[str]]:

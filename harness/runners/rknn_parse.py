@@ -28,8 +28,8 @@ import re
 import statistics
 from typing import Any
 
-from ..results import ParseError, Result
-from .textparse import NUM, basename, finish, lines_of, num, scaled, to_int
+from ..results import Result
+from .textparse import NUM, basename, lines_of, num, parse_streams, scaled, to_int
 
 __all__ = ["parse", "EXPECTED_FORMATS"]
 
@@ -68,15 +68,8 @@ _GO_KEYS = {"min": "min", "max": "max", "p50": "median", "p90": "p90", "p95": "p
 
 
 def parse(stdout: str, stderr: str = "") -> list[Result]:
-    results: list[Result] = []
-    warnings: list[str] = []
-    for text in (stdout, stderr):
-        rows, warns = _parse_text(text)
-        results += rows
-        warnings += warns
-    if not results:
-        raise ParseError(f"no RKNN benchmark results found: expected {EXPECTED_FORMATS}")
-    return finish(results, warnings)
+    return parse_streams(stdout, stderr, _parse_text,
+                         f"no RKNN benchmark results found: expected {EXPECTED_FORMATS}")
 
 
 def _summary(values: list[float], prefix: str) -> dict[str, float]:

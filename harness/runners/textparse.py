@@ -13,8 +13,9 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Callable
 
-from ..results import Result
+from ..results import ParseError, Result
 
 NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 CUT_LINE = "output ends mid-line (cut off?); the unfinished last line was ignored"
@@ -61,6 +62,22 @@ def basename(path: str) -> str:
     """Last component of a POSIX or Windows path as printed by a tool."""
     name = PureWindowsPath(path).name if "\\" in path else PurePosixPath(path).name
     return name or path
+
+
+def parse_streams(stdout: str, stderr: str,
+                  parse_text: Callable[[str], tuple[list[Result], list[str]]],
+                  none_found: str) -> list[Result]:
+    """Rows of both streams (tools print their results to either), stdout first; ParseError
+    `none_found` when neither has any."""
+    results: list[Result] = []
+    warnings: list[str] = []
+    for text in (stdout, stderr):
+        rows, warns = parse_text(text)
+        results += rows
+        warnings += warns
+    if not results:
+        raise ParseError(none_found)
+    return finish(results, warnings)
 
 
 def finish(results: list[Result], warnings: list[str]) -> list[Result]:
