@@ -27,6 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from adbd_fixture import AdbServer, FakeAdbd  # noqa: E402
 
+PHONE_ABI = {"aarch64": "arm64-v8a"}.get(os.uname().machine, os.uname().machine)
+
 PUSH_MB = int(os.environ.get("PUSH_MB", "200"))
 
 
@@ -41,7 +43,8 @@ def main() -> None:
     phones = []
     try:
         for i in range(8):
-            d = FakeAdbd(tmp / f"phone{i}", v2=i % 2 == 0)
+            # the fake phones report the host's ABI, so the host's llama-bench is a valid build
+            d = FakeAdbd(tmp / f"phone{i}", v2=i % 2 == 0, abi=PHONE_ABI)
             phones.append(d)
             server.adb("connect", d.serial)
             assert server.wait_state(d.serial, "device") == "device"
@@ -76,7 +79,7 @@ def main() -> None:
             model = tmp / "m.gguf"
             subprocess.run([*cli, "models", "synth", "--params", "8M", "--quant", "q4_0", "-o",
                             str(model)], env=env, check=True, capture_output=True, cwd=REPO)
-            subprocess.run([*cli, "runners", "add", "llama.cpp", "--abi", "android-arm64-v8a",
+            subprocess.run([*cli, "runners", "add", "llama.cpp", "--abi", f"android-{PHONE_ABI}",
                             llama], env=env, check=True, capture_output=True, cwd=REPO)
             phone = phones[0]
 
